@@ -1,0 +1,53 @@
+/**
+ * Every default of azimds, documented once. The config schema (schema.ts) applies these; the docs
+ * (docs/configuration.md) quote them. Change a default here and nowhere else.
+ */
+export const DEFAULTS = {
+  /** Address every listener binds to unless its section says otherwise. Loopback: nothing off the machine reaches azimds. */
+  host: '127.0.0.1',
+  /** Log level of the emulator's own log (pino). Requests are logged at `debug`. */
+  logLevel: 'info',
+  imds: {
+    /** IMDS listener on by default: it is what most code asks first. */
+    enabled: true,
+    /**
+     * IMDS port. Azure serves IMDS on 169.254.169.254:80, which needs root to bind; azimds listens on an
+     * unprivileged port instead (8169: "169" of the link-local address). See docs/binding.md for :80.
+     */
+    port: 8169,
+    /** Azure's docs say the header value must be lower-case `true`; Microsoft's own samples send `True`. Lenient unless set. */
+    strictMetadataHeader: false,
+    rateLimit: {
+      /** Off by default: test suites hammer the endpoint. Azure enforces it always. */
+      enabled: false,
+      /** Azure's documented limit for the metadata categories: 5 requests per second per VM. */
+      requestsPerSecond: 5,
+      /** Requests a source may send at once before the limit applies (token-bucket size). */
+      burst: 5,
+    },
+  },
+  vm: {
+    name: 'azimds-vm-01',
+    location: 'westeurope',
+    zone: '1',
+    resourceGroupName: 'rg-azimds',
+    vmSize: 'Standard_D2s_v5',
+    /** Ubuntu 24.04 LTS marketplace image (Canonical). */
+    image: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: '24.04.202411030' },
+    adminUsername: 'azureuser',
+    tags: { environment: 'dev', owner: 'azimds' } as Record<string, string>,
+    privateIpAddress: '10.0.0.4',
+    publicIpAddress: '20.61.15.42',
+    subnet: { address: '10.0.0.0', prefix: '24' },
+    osDiskSizeGB: '30',
+    dataDiskSizeGB: '64',
+  },
+} as const;
+
+/** The environment variables azimds reads, each overriding one config key (flags > env > file > defaults). */
+export const ENVIRONMENT_VARIABLES = {
+  AZIMDS_CONFIG: 'Path of the config file (YAML or JSON), like --config.',
+  AZIMDS_HOST: 'Bind address of every listener, like --host (key `host`).',
+  AZIMDS_PORT: 'IMDS port, like --port (key `imds.port`).',
+  AZIMDS_LOG_LEVEL: 'Log level, like --log-level (key `logLevel`).',
+} as const;

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { AzimdsError } from '../errors.js';
+import { fromGoSimulator, isGoSimulatorConfig } from './go-simulator.js';
+import { type Config, configSchema } from './schema.js';
+
+/**
+ * Resolves the configuration with one precedence, written down here and in docs/configuration.md:
+ *
+ *     command-line flags  >  environment (AZIMDS_*)  >  config file  >  defaults
+ *
+ * Each override names a config key path; the merged object is validated once, so every error names
+ * the key path, and where an override caused it, the flag or variable too.
+ */
+
+/** One override from a flag or the environment. */
+export interface Override {
+  /** Key path in the config, e.g. `['imds', 'port']`. */
+  path: readonly string[];
+  value: unknown;
+  /** What set it, for error messages: `--port`, `AZIMDS_PORT`. */
+  source: string;
+}
+
+/** The environment variables azimds reads, with the key each one sets. Documented in defaults.ts. */
+export const ENV_KEYS: ReadonlyArray<{ name: string; path: readonly string[] }> = [
+  { name: 'AZIMDS_HOST', path: ['host'] },
+  { name: 'AZIMDS_PORT', path: ['imds', 'port'] },
+  { name: 'AZIMDS_LOG_LEVEL', path: ['logLevel'] },
+];
+
+/** Overrides from the environment (`AZIMDS_*`), in the table above. */
+export function environmentOverrides(env: NodeJS.ProcessEnv = process.env): Override[] {
+  const out: Override[] = [];
+  for (const { name, path } of ENV_KEYS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out.push({ path, value, source: name });
+  }
+  return out;
+}
+
+/** Reads a config file: JSON by `.json` extension, YAML otherwise (YAML also reads JSON). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AzimdsError('CONFIG_NOT_FOUND', `config file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    const raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    return raw ?? {};
+  } catch (cause) {
+    throw new AzimdsError(
+      'CONFIG_INVALID',
+      `config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * Validates raw config (a file's content or a library caller's object) after applying overrides.
+ * The Go IMDS simulator's `config.json` is recognised and translated first.
+ * @throws AzimdsError `CONFIG_INVALID` naming the key path and the problem.
+ */
+export function resolveConfig(raw: unknown, overrides: readonly Override[] = [], origin = 'config'): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new AzimdsError('CONFIG_INVALID', `${origin}: the top level must be a mapping of keys to values`);
+  }
+  const base = isGoSimulatorConfig(raw)
+    ? fromGoSimulator(raw)
+    : structuredClone(raw as Record<string, unknown>);
+  for (const o of overrides) setPath(base, o.path, o.value);
+  const result = configSchema.safeParse(base);
+  if (result.success) return result.data;
+  throw new AzimdsError('CONFIG_INVALID', formatIssues(result.error, overrides, origin));
+}
+
+/** Loads, merges and validates: file (optional) < environment < flags. */
+export function loadConfig(options: {
+  file?: string;
+  flags?: readonly Override[];
+  env?: NodeJS.ProcessEnv;
+}): Config {
+  const raw = options.file ? readConfigFile(options.file) : {};
+  const overrides = [...environmentOverrides(options.env), ...(options.flags ?? [])];
+  return resolveConfig(raw, overrides, options.file ?? 'config');
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** One line per problem: `<origin>: <key.path>: <message> (from --flag)`. */
+function formatIssues(error: z.ZodError, overrides: readonly Override[], origin: string): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[');
+      const from = overrides.findLast((o) => o.path.join('.') === issue.path.join('.'));
+      const key = path || '(top level)';
+      let message = issue.message;
+      if (issue.code === 'unrecognized_keys')
+        message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${from ? from.source : origin}: ${key}: ${message}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+
+/**
+ * The config file's schema (YAML or JSON). Every key is optional; `configSchema.parse({})` is the
+ * zero-config emulator. `azimds config schema` prints this as JSON Schema for editors.
+ *
+ * VM fields use IMDS's own names (`compute.vmSize`, `network.interface[0].macAddress`): what you write
+ * is what IMDS serves. Values may be written as numbers or booleans; IMDS serves every one as a string.
+ */
+
+/** IMDS serves every primitive as a string; accept natural YAML scalars and convert. */
+const imdsString = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const idOnly = z.strictObject({ id: imdsString.optional() });
+
+const diskEncryption = z.strictObject({
+  enabled: imdsString.optional(),
+  diskEncryptionKey: z
+    .strictObject({ sourceVault: idOnly.optional(), secretUrl: imdsString.optional() })
+    .optional(),
+  keyEncryptionKey: z
+    .strictObject({ sourceVault: idOnly.optional(), keyUrl: imdsString.optional() })
+    .optional(),
+});
+
+const diskFields = {
+  caching: imdsString.optional(),
+  createOption: imdsString.optional(),
+  diffDiskSettings: z.strictObject({ option: imdsString.optional() }).optional(),
+  diskSizeGB: imdsString.optional(),
+  encryptionSettings: diskEncryption.optional(),
+  image: z.strictObject({ uri: imdsString.optional() }).optional(),
+  managedDisk: z
+    .strictObject({ id: imdsString.optional(), storageAccountType: imdsString.optional() })
+    .optional(),
+  name: imdsString.optional(),
+  vhd: z.strictObject({ uri: imdsString.optional() }).optional(),
+  writeAcceleratorEnabled: imdsString.optional(),
+};
+
+const osDisk = z.strictObject({ ...diskFields, osType: imdsString.optional() });
+
+const dataDisk = z.strictObject({
+  ...diskFields,
+  lun: imdsString.optional(),
+  isUltraDisk: imdsString.optional(),
+  bytesPerSecondThrottle: imdsString.optional(),
+  diskCapacityBytes: imdsString.optional(),
+  isSharedDisk: imdsString.optional(),
+  opsPerSecondThrottle: imdsString.optional(),
+});
+
+/** `tags` as IMDS's `k:v;k2:v2` string or as a map. */
+const tags = z.union([z.string(), z.record(z.string(), imdsString)]);
+
+/** The `compute` category: any subset of IMDS's fields; the rest is generated (see docs/configuration.md). */
+export const computeSchema = z.strictObject({
+  azEnvironment: imdsString.optional(),
+  additionalCapabilities: z.strictObject({ hibernationEnabled: imdsString.optional() }).optional(),
+  customData: imdsString.optional(),
+  evictionPolicy: imdsString.optional(),
+  extendedLocation: z.strictObject({ type: imdsString.optional(), name: imdsString.optional() }).optional(),
+  host: idOnly.optional(),
+  hostGroup: idOnly.optional(),
+  isHostCompatibilityLayerVm: imdsString.optional(),
+  licenseType: imdsString.optional(),
+  location: imdsString.optional(),
+  name: imdsString.optional(),
+  offer: imdsString.optional(),
+  osProfile: z
+    .strictObject({
+      adminUsername: imdsString.optional(),
+      computerName: imdsString.optional(),
+      disablePasswordAuthentication: imdsString.optional(),
+    })
+    .optional(),
+  osType: z.enum(['Linux', 'Windows']).optional(),
+  physicalZone: imdsString.optional(),
+  placementGroupId: imdsString.optional(),
+  plan: z
+    .strictObject({
+      name: imdsString.optional(),
+      product: imdsString.optional(),
+      publisher: imdsString.optional(),
+    })
+    .optional(),
+  platformFaultDomain: imdsString.optional(),
+  platformSubFaultDomain: imdsString.optional(),
+  platformUpdateDomain: imdsString.optional(),
+  priority: imdsString.optional(),
+  provider: imdsString.optional(),
+  publicKeys: z.array(z.strictObject({ keyData: imdsString, path: imdsString })).optional(),
+  publisher: imdsString.optional(),
+  resourceGroupName: imdsString.optional(),
+  resourceId: imdsString.optional(),
+  securityProfile: z
+    .strictObject({
+      secureBootEnabled: imdsString.optional(),
+      virtualTpmEnabled: imdsString.optional(),
+      encryptionAtHost: imdsString.optional(),
+      securityType: imdsString.optional(),
+    })
+    .optional(),
+  sku: imdsString.optional(),
+  storageProfile: z
+    .strictObject({
+      dataDisks: z.array(dataDisk).optional(),
+      imageReference: z
+        .strictObject({
+          id: imdsString.optional(),
+          offer: imdsString.optional(),
+          publisher: imdsString.optional(),
+          sku: imdsString.optional(),
+          version: imdsString.optional(),
+          communityGalleryImageId: imdsString.optional(),
+          sharedGalleryImageId: imdsString.optional(),
+          exactVersion: imdsString.optional(),
+        })
+        .optional(),
+      osDisk: osDisk.optional(),
+      resourceDisk: z.strictObject({ size: imdsString.optional() }).optional(),
+    })
+    .optional(),
+  subscriptionId: z.uuid().optional(),
+  tags: tags.optional(),
+  /** Ignored when `tags` is given: IMDS derives `tagsList` from the tags. */
+  tagsList: z.array(z.strictObject({ name: imdsString, value: imdsString })).optional(),
+  /** base64, exactly as given to ARM at VM create; IMDS serves it as-is. */
+  userData: z.base64().optional(),
+  version: imdsString.optional(),
+  virtualMachineScaleSet: idOnly.optional(),
+  vmId: z.uuid().optional(),
+  vmScaleSetName: imdsString.optional(),
+  vmSize: imdsString.optional(),
+  zone: imdsString.optional(),
+});
+
+const ipv4Address = z.strictObject({
+  privateIpAddress: z.ipv4(),
+  publicIpAddress: z.union([z.ipv4(), z.literal('')]).optional(),
+});
+
+/** One NIC; missing parts are generated (MAC from the VM name, subnet /24 around the first address). */
+export const interfaceSchema = z.strictObject({
+  ipv4: z
+    .strictObject({
+      ipAddress: z.array(ipv4Address).optional(),
+      subnet: z.array(z.strictObject({ address: imdsString, prefix: imdsString })).optional(),
+    })
+    .optional(),
+  ipv6: z
+    .strictObject({ ipAddress: z.array(z.strictObject({ privateIpAddress: z.ipv6() })).optional() })
+    .optional(),
+  macAddress: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{12}$/, 'a MAC address is 12 hex digits without separators, as IMDS serves it')
+    .optional(),
+});
+
+export const vmSchema = z.strictObject({
+  compute: computeSchema.default({}),
+  network: z.strictObject({ interface: z.array(interfaceSchema).min(1).optional() }).default({}),
+});
+
+export const rateLimitSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.imds.rateLimit.enabled),
+  requestsPerSecond: z.number().positive().default(DEFAULTS.imds.rateLimit.requestsPerSecond),
+  burst: z.number().int().positive().default(DEFAULTS.imds.rateLimit.burst),
+});
+
+export const imdsSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.imds.enabled),
+  /** Bind address of the IMDS listener; defaults to the top-level `host`. */
+  host: z.string().min(1).optional(),
+  port: port.default(DEFAULTS.imds.port),
+  strictMetadataHeader: z.boolean().default(DEFAULTS.imds.strictMetadataHeader),
+  rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
+});
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The whole config file. */
+export const configSchema = z.strictObject({
+  /** Default bind address of every listener. */
+  host: z.string().min(1).default(DEFAULTS.host),
+  logLevel: z.enum(logLevels).default(DEFAULTS.logLevel),
+  imds: imdsSchema.default(imdsSchema.parse({})),
+  vm: vmSchema.default(vmSchema.parse({})),
+  /**
+   * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
+   * its map of service-principal client ids to secrets, the first one used when no client_id is given.
+   */
+  goSimulator: z
+    .strictObject({
+      tenantId: z.string().min(1).optional(),
+      servicePrincipals: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+});
+
+/** Config as written (every key optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Config after defaults (what the emulator runs with). */
+export type Config = z.output<typeof configSchema>;
+export type VmConfig = z.output<typeof vmSchema>;
+export type ComputeConfig = z.output<typeof computeSchema>;
+export type InterfaceConfig = z.output<typeof interfaceSchema>;
+
+/** JSON Schema of the config file (input shape), for editors and `azimds config schema`. */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,108 @@
+/**
+ * The one table of errors. Two kinds live here:
+ *
+ * - **Wire errors**: every error response a client of an emulated Azure endpoint can receive, with
+ *   Azure's status, headers and body. Protocol plugins never build error bodies by hand; they pick an
+ *   entry (or call a factory for bodies that carry request details) and send it.
+ * - **`AzimdsError`**: the emulator's own failures (bad configuration, a port in use, ...), with a
+ *   string `code` that callers can `switch` on.
+ *
+ * Bodies are serialized once at module load: an error path is as cheap as a success path.
+ */
+
+/** A ready-to-send HTTP error response. */
+export interface WireError {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Serialized body bytes. */
+  readonly body: Buffer;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Builds a JSON wire error; the body is serialized once, here. */
+export function jsonError(status: number, body: unknown, headers?: Record<string, string>): WireError {
+  return {
+    status,
+    contentType: JSON_TYPE,
+    body: Buffer.from(JSON.stringify(body)),
+    ...(headers ? { headers } : {}),
+  };
+}
+
+/** The three newest IMDS versions, newest first, quoted in api-version errors. */
+export type NewestVersions = readonly string[];
+
+/**
+ * IMDS errors for the metadata categories (instance, versions, attested, loadbalancer, scheduledevents).
+ * Wording from Microsoft's docs and observed responses; see docs/wire-fidelity.md for provenance.
+ */
+export const imdsErrors = {
+  /** 400: no `Metadata: true` header. Observed body of the instance endpoint. */
+  metadataHeaderMissing: jsonError(400, { error: 'Bad request. Required metadata header not specified' }),
+  /** 400: a request carrying X-Forwarded-For (IMDS must not be reached through a proxy). */
+  forwardedForNotAllowed: jsonError(400, { error: 'Bad request. X-Forwarded-For header is not allowed' }),
+  /** 400: the same query parameter twice. */
+  duplicateQueryParameter: jsonError(400, {
+    error: 'Bad request. Duplicate query parameters are not allowed',
+  }),
+  /** 400: a leaf node asked for as JSON. */
+  leafNeedsTextFormat: jsonError(400, {
+    error: 'Bad request. Leaf nodes are only supported with format=text',
+  }),
+  /** 404: an element below a category that does not exist (unknown key, index out of range). */
+  notFound: jsonError(404, { error: 'Not found' }),
+  /** 429: the per-source rate limit was exceeded. */
+  tooManyRequests: jsonError(429, { error: 'Too many requests' }, { 'retry-after': '1' }),
+} as const;
+
+/** 400: api-version missing or not supported; lists the newest versions as Azure does. */
+export function apiVersionInvalid(newest: NewestVersions): WireError {
+  return jsonError(400, {
+    error:
+      'Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds',
+    'newest-versions': newest,
+  });
+}
+
+/** 400: a query parameter value IMDS does not accept (e.g. `format=xml`). */
+export function parameterValueNotAllowed(name: string, value: string): WireError {
+  return jsonError(400, {
+    error: `Parameter value is not allowed, or parameter value "${value}" is not allowed for parameter "${name}". Fix the request and retry.`,
+  });
+}
+
+/** 404: no API at this path. */
+export function apiNotFound(path: string, method: string): WireError {
+  return jsonError(404, { error: `API is not found: Path = "${path}", Method = "${method}"` });
+}
+
+/** 405: the path exists but not for this verb. */
+export function methodNotAllowed(path: string, method: string, allow: string): WireError {
+  return jsonError(
+    405,
+    { error: `Http method is not allowed: Path = "${path}", Method = "${method}"` },
+    { allow },
+  );
+}
+
+/** Codes of the emulator's own errors. */
+export type AzimdsErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'LISTEN_FAILED'
+  | 'NOT_RUNNING'
+  | 'KEY_STORE'
+  | 'ARC_TOKEN_DIR'
+  | 'UPSTREAM';
+
+/** The emulator's own failure, with a `code` to switch on and a message meant for a person. */
+export class AzimdsError extends Error {
+  readonly code: AzimdsErrorCode;
+  constructor(code: AzimdsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AzimdsError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * azimds: Azure's Instance Metadata Service and managed-identity endpoints, emulated for laptops and CI.
+ *
+ * ```ts
+ * import { startEmulator } from 'azimds';
+ * const azimds = await startEmulator();
+ * process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = azimds.urls.imds;
+ * // ... run code that talks to IMDS ...
+ * await azimds.close();
+ * ```
+ * @packageDocumentation
+ */
+export { DEFAULTS } from './config/defaults.js';
+export { loadConfig, resolveConfig } from './config/load.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export { configJsonSchema } from './config/schema.js';
+export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
+export type { EmulatorState } from './core/state.js';
+export { AzimdsError, type AzimdsErrorCode } from './errors.js';
+export {
+  buildSurface,
+  type EmulatorHandle,
+  type EmulatorOptions,
+  type EmulatorUrls,
+  startEmulator,
+} from './server/emulator.js';

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { IMDS_VERSIONS_ASCENDING, NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
+import { RateLimiter } from '../../core/rate-limit.js';
+import type { EmulatorState } from '../../core/state.js';
+import { apiVersionInvalid, imdsErrors, methodNotAllowed, type WireError } from '../../errors.js';
+import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { isWireError, type Rendered, renderNode } from './render.js';
+import { checkImdsRequest, type ImdsCheckFailure, metadataApiVersion, type Query } from './request-checks.js';
+
+export interface ImdsPluginOptions {
+  state: EmulatorState;
+}
+
+/** Headers IMDS puts on every response. */
+export const IMDS_HEADERS: Readonly<Record<string, string>> = { server: 'IMDS/150.870.65.1544' };
+
+const apiVersionError = apiVersionInvalid(NEWEST_IMDS_VERSIONS);
+
+const checkErrors: Record<ImdsCheckFailure, WireError> = {
+  'metadata-header': imdsErrors.metadataHeaderMissing,
+  'forwarded-for': imdsErrors.forwardedForNotAllowed,
+  'duplicate-parameter': imdsErrors.duplicateQueryParameter,
+  'api-version': apiVersionError,
+};
+
+/**
+ * IMDS metadata categories: `/metadata/instance[/…]` (route filtering, `format=text`) and
+ * `/metadata/versions`. Other categories (identity, attested, scheduledevents, loadbalancer) are
+ * their own plugins on the same listener and share `guardImdsRequest`.
+ */
+export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { state }) => {
+  const guard = imdsGuard(state);
+  // Serialized responses per (api-version, path, format); dropped whenever the VM changes.
+  const cache = new Map<string, Rendered>();
+  let cachedRevision = state.machine.revision;
+  const versionsBody = Buffer.from(JSON.stringify({ apiVersions: IMDS_VERSIONS_ASCENDING }));
+
+  const instance = (request: FastifyRequest, reply: FastifyReply) => {
+    const rejected = guard(request, reply, 'GET');
+    if (rejected) return rejected;
+    const query = request.query as Query;
+    const version = metadataApiVersion(query);
+    if (!version) return sendWireError(reply, apiVersionError, IMDS_HEADERS);
+    const rest = (request.params as { '*'?: string })['*'] ?? '';
+    const format = query.format as string | undefined;
+    if (state.machine.revision !== cachedRevision) {
+      cache.clear();
+      cachedRevision = state.machine.revision;
+    }
+    const key = `${version}|${format}|${rest}`;
+    let rendered = cache.get(key);
+    if (!rendered) {
+      const segments = rest.split('/').filter((s) => s.length > 0);
+      const found = state.machine.lookup(version, segments);
+      if (!found.found) return sendWireError(reply, imdsErrors.notFound, IMDS_HEADERS);
+      const result = renderNode(found.value, format);
+      if (isWireError(result)) return sendWireError(reply, result, IMDS_HEADERS);
+      rendered = result;
+      cache.set(key, rendered);
+    }
+    return sendBytes(reply, 200, rendered.contentType, rendered.body, IMDS_HEADERS);
+  };
+
+  app.all('/metadata/instance', instance);
+  app.all('/metadata/instance/*', instance);
+  app.all('/metadata/versions', (request, reply) => {
+    const rejected = guard(request, reply, 'GET');
+    if (rejected) return rejected;
+    return sendBytes(reply, 200, JSON_CONTENT_TYPE, versionsBody, IMDS_HEADERS);
+  });
+};
+
+/**
+ * The gate in front of every IMDS route, in Azure's order: verb, rate limit, `Metadata` header,
+ * X-Forwarded-For, duplicate parameters. Returns the sent reply when the request is rejected.
+ * `errors` lets a category word the failures its own way (the identity endpoint does).
+ */
+export function imdsGuard(
+  state: EmulatorState,
+  errors: Record<ImdsCheckFailure, WireError> = checkErrors,
+  throttled: WireError = imdsErrors.tooManyRequests,
+): (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply | undefined {
+  const { strictMetadataHeader, rateLimit } = state.config.imds;
+  const limiter = rateLimit.enabled
+    ? new RateLimiter(rateLimit.requestsPerSecond, rateLimit.burst, state.clock)
+    : undefined;
+  return (request, reply, allow) => {
+    if (!allow.split(', ').includes(request.method)) {
+      return sendWireError(
+        reply,
+        methodNotAllowed(request.url.split('?')[0] ?? '', request.method, allow),
+        IMDS_HEADERS,
+      );
+    }
+    if (limiter && !limiter.take(request.ip)) return sendWireError(reply, throttled, IMDS_HEADERS);
+    const failure = checkImdsRequest(request, strictMetadataHeader);
+    return failure ? sendWireError(reply, errors[failure], IMDS_HEADERS) : undefined;
+  };
+}

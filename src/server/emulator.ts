@@ -1,0 +1,129 @@
+import type { Logger } from 'pino';
+import { resolveConfig } from '../config/load.js';
+import type { Config, ConfigInput } from '../config/schema.js';
+import { EmulatorClock } from '../core/clock.js';
+import { Machine } from '../core/machines/machine.js';
+import type { EmulatorState } from '../core/state.js';
+import { apiNotFound, jsonError } from '../errors.js';
+import { imdsPlugin } from '../protocols/imds/plugin.js';
+import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
+import { createLogger } from './logger.js';
+
+/** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
+export interface EmulatorOptions extends ConfigInput {
+  /** A pino logger to use instead of creating one (the CLI passes its own). */
+  logger?: Logger;
+}
+
+/** Base URLs of the enabled surfaces; a surface that is off has no entry. */
+export interface EmulatorUrls {
+  /** IMDS base URL, e.g. `http://127.0.0.1:8169` (the path `/metadata/...` follows). */
+  imds?: string;
+}
+
+/** A running emulator. */
+export interface EmulatorHandle {
+  /** Base URL of each enabled surface. */
+  readonly urls: EmulatorUrls;
+  /** The resolved configuration (after defaults). */
+  readonly config: Config;
+  /** Live state: the VM, the clock. Tests may change it; protocols see the change at once. */
+  readonly state: EmulatorState;
+  /** Stops every listener; resolves when all sockets are closed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Creates the shared state of an emulator from a resolved config. */
+export function createState(config: Config): EmulatorState {
+  return { config, clock: new EmulatorClock(), machine: new Machine(config.vm) };
+}
+
+/** The listeners a config asks for, each with its plugins. */
+export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
+  const { config } = state;
+  const specs: ListenerSpec[] = [];
+  if (config.imds.enabled) {
+    specs.push({
+      name: 'imds',
+      host: config.imds.host ?? config.host,
+      port: config.imds.port,
+      plugins: [{ plugin: imdsPlugin as never, options: { state } }],
+      errors: {
+        notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
+        internal: () => jsonError(500, { error: 'Internal server error' }),
+      },
+    });
+  }
+  return specs;
+}
+
+/**
+ * Resolves library options into a config. Unlike the CLI, the library listens on port 0 (a free
+ * port) unless a port is given, and logs nothing unless asked, so parallel test suites never clash.
+ */
+export function libraryConfig(options: EmulatorOptions): Config {
+  const { logger: _logger, ...input } = options;
+  const raw = structuredClone(input) as Record<string, Record<string, unknown> | unknown>;
+  const imds = (raw.imds ?? {}) as Record<string, unknown>;
+  raw.imds = { ...imds, port: imds.port ?? 0 };
+  raw.logLevel = raw.logLevel ?? 'silent';
+  return resolveConfig(raw, [], 'startEmulator options');
+}
+
+/**
+ * Starts an emulator in this process.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from 'azimds';
+ * const azimds = await startEmulator({ vm: { compute: { name: 'web-01', tags: { env: 'test' } } } });
+ * const res = await fetch(`${azimds.urls.imds}/metadata/instance?api-version=2021-02-01`, {
+ *   headers: { Metadata: 'true' },
+ * });
+ * await azimds.close();
+ * ```
+ * @throws AzimdsError `CONFIG_INVALID` for a bad option, `LISTEN_FAILED` when a port cannot be bound
+ * (nothing is left listening in either case).
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  const config = libraryConfig(options);
+  return startWithConfig(config, options.logger ?? createLogger(config.logLevel));
+}
+
+/** Starts an emulator from a resolved config (the CLI's entry point). */
+export async function startWithConfig(config: Config, log: Logger): Promise<EmulatorHandle> {
+  const state = createState(config);
+  const running: RunningListener[] = [];
+  try {
+    for (const spec of listenerSpecs(state)) running.push(await startListener(spec, log));
+  } catch (error) {
+    await Promise.all(running.map((l) => l.app.close()));
+    throw error;
+  }
+  const urls: Record<string, string> = {};
+  for (const l of running) urls[l.name] = l.url;
+  let closing: Promise<void> | undefined;
+  return {
+    urls: urls as EmulatorUrls,
+    config,
+    state,
+    close: () => {
+      closing ??= Promise.all(running.map((l) => l.app.close())).then(() => undefined);
+      return closing;
+    },
+  };
+}
+
+/**
+ * Builds the fastify app of one surface without a socket, for `inject()` tests.
+ * @example `const app = await buildSurface('imds', { vm: {...} }); await app.inject({ url: '/metadata/versions' })`
+ */
+export async function buildSurface(name: string, options: EmulatorOptions = {}) {
+  const config = libraryConfig(options);
+  const state = createState(config);
+  const spec = listenerSpecs(state).find((s) => s.name === name);
+  if (!spec) throw new Error(`surface ${name} is not enabled by these options`);
+  const app = await buildListenerApp(spec, options.logger ?? createLogger(config.logLevel));
+  await app.ready();
+  return Object.assign(app, { state });
+}

@@ -1,0 +1,101 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { AzimdsError, jsonError, type WireError } from '../errors.js';
+import { sendWireError } from './reply.js';
+
+/** How a surface answers what no route of it handles, in its own platform's error shape. */
+export interface SurfaceErrors {
+  notFound(request: FastifyRequest): WireError;
+  internal(request: FastifyRequest, error: unknown): WireError;
+}
+
+/** One listener: a fastify app on one host:port that serves one or more protocol plugins. */
+export interface ListenerSpec {
+  /** Name in logs and in the handle's `urls` (e.g. `imds`, `arc`). */
+  name: string;
+  host: string;
+  port: number;
+  plugins: ReadonlyArray<{ plugin: FastifyPluginAsync<never>; options?: unknown }>;
+  errors: SurfaceErrors;
+  /** Extra fastify server options (e.g. `https`). */
+  serverOptions?: Record<string, unknown>;
+}
+
+export interface RunningListener {
+  name: string;
+  app: FastifyInstance;
+  /** Base URL clients use, e.g. `http://127.0.0.1:8169`. */
+  url: string;
+  port: number;
+}
+
+const genericInternal = jsonError(500, { error: 'Internal server error' });
+
+/** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
+export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log.child({ listener: spec.name }) as FastifyBaseLogger,
+    // Requests are recorded by the request log; fastify's per-request lines would cost throughput.
+    logController: new LogController({ disableRequestLogging: true }),
+    // HEAD is not an IMDS verb: let it reach the routes' 405 handling instead of mirroring GET.
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 4096 },
+    forceCloseConnections: true,
+    return503OnClosing: false,
+    ...spec.serverOptions,
+  });
+  app.setNotFoundHandler((request, reply) => sendWireError(reply, spec.errors.notFound(request)));
+  app.setErrorHandler((error: { statusCode?: number }, request, reply: FastifyReply) => {
+    // Client errors fastify raises itself (malformed body, bad content type) keep their status.
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendWireError(reply, jsonError(status, { error: 'Bad request. Malformed request.' }));
+    }
+    request.log.error({ err: error }, 'unhandled error while serving a request');
+    return sendWireError(reply, spec.errors.internal(request, error) ?? genericInternal);
+  });
+  for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
+  return app;
+}
+
+/** Builds and binds a listener; a port in use or an address that does not exist becomes `LISTEN_FAILED`. */
+export async function startListener(spec: ListenerSpec, log: Logger): Promise<RunningListener> {
+  const app = await buildListenerApp(spec, log);
+  try {
+    await app.listen({ host: spec.host, port: spec.port });
+  } catch (cause) {
+    await app.close().catch(() => {});
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is already in use'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address does not exist on this machine (see docs/binding.md)'
+          : code === 'EACCES'
+            ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
+            : String((cause as Error).message);
+    throw new AzimdsError(
+      'LISTEN_FAILED',
+      `cannot listen for ${spec.name} on ${spec.host}:${spec.port}: ${why}`,
+      {
+        cause,
+      },
+    );
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : spec.port;
+  const scheme = spec.serverOptions?.https ? 'https' : 'http';
+  const hostInUrl = spec.host.includes(':')
+    ? `[${spec.host}]`
+    : spec.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : spec.host;
+  return { name: spec.name, app, url: `${scheme}://${hostInUrl}:${port}`, port };
+}
