@@ -5,6 +5,11 @@
 export const DEFAULTS = {
   /** Address every listener binds to unless its section says otherwise. Loopback: nothing off the machine reaches azimds. */
   host: '127.0.0.1',
+  /**
+   * Directory for state that must survive restarts (signing keys, the attestation CA, TLS certificates),
+   * created owner-only (0700). `~` is the user's home directory.
+   */
+  dataDir: '~/.azimds',
   /** Log level of the emulator's own log (pino). Requests are logged at `debug`. */
   logLevel: 'info',
   imds: {
@@ -50,4 +55,5 @@ export const ENVIRONMENT_VARIABLES = {
   AZIMDS_HOST: 'Bind address of every listener, like --host (key `host`).',
   AZIMDS_PORT: 'IMDS port, like --port (key `imds.port`).',
   AZIMDS_LOG_LEVEL: 'Log level, like --log-level (key `logLevel`).',
+  AZIMDS_DATA_DIR: 'Directory for keys and certificates (key `dataDir`).',
 } as const;

@@ -29,6 +29,7 @@ export const ENV_KEYS: ReadonlyArray<{ name: string; path: readonly string[] }> 
   { name: 'AZIMDS_HOST', path: ['host'] },
   { name: 'AZIMDS_PORT', path: ['imds', 'port'] },
   { name: 'AZIMDS_LOG_LEVEL', path: ['logLevel'] },
+  { name: 'AZIMDS_DATA_DIR', path: ['dataDir'] },
 ];
 
 /** Overrides from the environment (`AZIMDS_*`), in the table above. */

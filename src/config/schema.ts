@@ -187,6 +187,8 @@ export const configSchema = z.strictObject({
   /** Default bind address of every listener. */
   host: z.string().min(1).default(DEFAULTS.host),
   logLevel: z.enum(logLevels).default(DEFAULTS.logLevel),
+  /** Where keys and certificates are kept (owner-only); see DEFAULTS.dataDir. */
+  dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   imds: imdsSchema.default(imdsSchema.parse({})),
   vm: vmSchema.default(vmSchema.parse({})),
   /**
