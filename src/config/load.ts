@@ -56,7 +56,8 @@ export function readConfigFile(file: string): unknown {
   } catch (cause) {
     throw new AzimdsError(
       'CONFIG_INVALID',
-      `config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
+      // First line only: the yaml parser appends a multi-line source excerpt after the position.
+      `config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${firstLine((cause as Error).message)}`,
       {
         cause,
       },
@@ -91,6 +92,10 @@ export function loadConfig(options: {
   const raw = options.file ? readConfigFile(options.file) : {};
   const overrides = [...environmentOverrides(options.env), ...(options.flags ?? [])];
   return resolveConfig(raw, overrides, options.file ?? 'config');
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? '').replace(/:$/, '');
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

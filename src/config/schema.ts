@@ -12,7 +12,7 @@ import { DEFAULTS } from './defaults.js';
 /** IMDS serves every primitive as a string; accept natural YAML scalars and convert. */
 const imdsString = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce.number({ error: 'expected a port number (0-65535)' }).int().min(0).max(65535);
 
 const idOnly = z.strictObject({ id: imdsString.optional() });
 

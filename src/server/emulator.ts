@@ -5,7 +5,7 @@ import { EmulatorClock } from '../core/clock.js';
 import { Machine } from '../core/machines/machine.js';
 import type { EmulatorState } from '../core/state.js';
 import { apiNotFound, jsonError } from '../errors.js';
-import { imdsPlugin } from '../protocols/imds/plugin.js';
+import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
 
@@ -52,6 +52,7 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
         notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
         internal: () => jsonError(500, { error: 'Internal server error' }),
       },
+      headers: IMDS_HEADERS,
     });
   }
   return specs;

@@ -24,6 +24,8 @@ export interface ListenerSpec {
   port: number;
   plugins: ReadonlyArray<{ plugin: FastifyPluginAsync<never>; options?: unknown }>;
   errors: SurfaceErrors;
+  /** Headers the platform puts on every response, including the listener's own 404/400/500 (IMDS: `Server`). */
+  headers?: Readonly<Record<string, string>>;
   /** Extra fastify server options (e.g. `https`). */
   serverOptions?: Record<string, unknown>;
 }
@@ -37,6 +39,7 @@ export interface RunningListener {
 }
 
 const genericInternal = jsonError(500, { error: 'Internal server error' });
+const malformedRequest = jsonError(400, { error: 'Bad request. Malformed request.' });
 
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
@@ -49,17 +52,25 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     routerOptions: { maxParamLength: 4096 },
     forceCloseConnections: true,
     return503OnClosing: false,
+    // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
+    frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest, spec.headers),
     ...spec.serverOptions,
   });
-  app.setNotFoundHandler((request, reply) => sendWireError(reply, spec.errors.notFound(request)));
+  app.setNotFoundHandler((request, reply) =>
+    sendWireError(reply, spec.errors.notFound(request), spec.headers),
+  );
   app.setErrorHandler((error: { statusCode?: number }, request, reply: FastifyReply) => {
     // Client errors fastify raises itself (malformed body, bad content type) keep their status.
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendWireError(reply, jsonError(status, { error: 'Bad request. Malformed request.' }));
+      return sendWireError(
+        reply,
+        jsonError(status, { error: 'Bad request. Malformed request.' }),
+        spec.headers,
+      );
     }
     request.log.error({ err: error }, 'unhandled error while serving a request');
-    return sendWireError(reply, spec.errors.internal(request, error) ?? genericInternal);
+    return sendWireError(reply, spec.errors.internal(request, error) ?? genericInternal, spec.headers);
   });
   for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
   return app;

@@ -85,13 +85,13 @@ export function buildInstanceDocument(vm: VmConfig): JsonObject {
         sharedGalleryImageId: '',
         exactVersion: version,
       },
-      osDisk: {
+      osDisk: alphabetical({
         ...diskDefaults(osDiskName, `${group}/providers/Microsoft.Compute/disks/${osDiskName}`),
         caching: 'ReadWrite',
         createOption: 'FromImage',
         diskSizeGB: DEFAULTS.vm.osDiskSizeGB,
         osType,
-      },
+      }),
       resourceDisk: { size: '0' },
     },
     subscriptionId,
@@ -159,16 +159,21 @@ function diskDefaults(name: string, id: string): JsonObject {
 function dataDisk(given: object, index: number, vmName: string, group: string): JsonObject {
   const lun = String((given as { lun?: string }).lun ?? index);
   const name = (given as { name?: string }).name ?? `${vmName}_DataDisk_${lun}`;
-  const defaults: JsonObject = {
-    bytesPerSecondThrottle: '',
+  const defaults = alphabetical({
     ...diskDefaults(name, `${group}/providers/Microsoft.Compute/disks/${name}`),
+    bytesPerSecondThrottle: '',
     diskCapacityBytes: '',
     isSharedDisk: 'false',
     isUltraDisk: 'false',
     lun,
     opsPerSecondThrottle: '',
-  };
+  });
   return merge(defaults, given as JsonObject) as JsonObject;
+}
+
+/** Disk objects list their keys alphabetically on Azure (`…name, osType, vhd…`); spreads would not. */
+function alphabetical(o: JsonObject): JsonObject {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function networkInterface(nic: InterfaceConfig, index: number, seed: string): JsonObject {
