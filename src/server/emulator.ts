@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { EmulatorClock } from '../core/clock.js';
@@ -64,7 +65,11 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
  */
 export function libraryConfig(options: EmulatorOptions): Config {
   const { logger: _logger, ...input } = options;
-  const raw = structuredClone(input) as Record<string, Record<string, unknown> | unknown>;
+  // The Go simulator's config.json works as options too; translate it before adding library defaults.
+  const raw = (isGoSimulatorConfig(input) ? fromGoSimulator(input) : structuredClone(input)) as Record<
+    string,
+    Record<string, unknown> | unknown
+  >;
   const imds = (raw.imds ?? {}) as Record<string, unknown>;
   raw.imds = { ...imds, port: imds.port ?? 0 };
   raw.logLevel = raw.logLevel ?? 'silent';
