@@ -87,8 +87,69 @@ export function methodNotAllowed(path: string, method: string, allow: string): W
   );
 }
 
+/**
+ * Which error body a surface speaks when fault injection answers for it: `metadata` is IMDS's
+ * metadata categories (`{"error":"..."}`), `identity` the token endpoints (`{"error","error_description"}`
+ * with the REST spec's error codes).
+ */
+export type FaultErrorShape = 'metadata' | 'identity';
+
+/**
+ * The unhealthy answers fault injection sends (docs/faults.md), by shape and status. Azure documents
+ * the statuses and the clients' reactions (retry 404/410/429/5xx; Retry-After honoured), not these
+ * bodies: the wording is the emulator's, in each surface's shape. 410 on the identity endpoint has an
+ * empty body, as observed.
+ */
+const faultBodies: Record<FaultErrorShape, Record<number, unknown>> = {
+  metadata: {
+    404: { error: 'Not found' },
+    410: { error: 'Gone. IMDS is being updated; retry the request' },
+    429: { error: 'Too many requests' },
+    500: { error: 'Internal server error' },
+    503: { error: 'Service unavailable' },
+  },
+  identity: {
+    404: { error: 'not_found', error_description: 'IMDS is being updated; retry the request' },
+    429: { error: 'too_many_requests', error_description: 'Too many requests' },
+    500: {
+      error: 'unknown',
+      error_description: 'Failed to retrieve token from the Active directory. Retry the request',
+    },
+    503: { error: 'service_unavailable', error_description: 'Service unavailable; retry the request' },
+  },
+};
+const faultErrorCache = new Map<string, WireError>();
+
+/**
+ * The wire error fault injection sends for `status` in `shape`, with `Retry-After: retryAfter` when
+ * given (429/503). Built once per combination.
+ */
+export function faultError(shape: FaultErrorShape, status: number, retryAfter?: number): WireError {
+  const key = `${shape}|${status}|${retryAfter}`;
+  let error = faultErrorCache.get(key);
+  if (!error) {
+    const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
+    const body = faultBodies[shape][status];
+    error =
+      body === undefined
+        ? { status, contentType: JSON_TYPE, body: Buffer.alloc(0), ...(headers ? { headers } : {}) }
+        : jsonError(status, body, headers);
+    faultErrorCache.set(key, error);
+  }
+  return error;
+}
+
+/**
+ * Errors of the emulator's control API (not an Azure surface): `{"error":{"code","message"}}`, the
+ * shape of Azure Resource Manager errors, so a client reads them the way it reads ARM's.
+ */
+export function controlError(status: number, code: string, message: string): WireError {
+  return jsonError(status, { error: { code, message } });
+}
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
+  | 'INVALID_INPUT'
   | 'CONFIG_INVALID'
   | 'CONFIG_NOT_FOUND'
   | 'LISTEN_FAILED'

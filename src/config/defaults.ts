@@ -31,6 +31,30 @@ export const DEFAULTS = {
       burst: 5,
     },
   },
+  control: {
+    /** The control API (docs/control-api.md) listens by default: tests and the CLI's `events`, `faults`, `logs`, ... use it. */
+    enabled: true,
+    /**
+     * Its bind address when the top-level `host` is not a loopback address (e.g. `0.0.0.0` in a container):
+     * the control API changes the emulator, so it never listens off the machine unless `control.host` says so.
+     * With a loopback `host` (the default), it uses that address.
+     */
+    host: '127.0.0.1',
+    /**
+     * Its port when `control.port` is not set: the IMDS port + 1 (8170 with the default IMDS port), so
+     * `--port` alone tells the CLI where a running emulator's control API is. IMDS on port 0 (the library)
+     * gives port 0 (a free port) here too.
+     */
+    portOffset: 1,
+    /** What the rule above gives with the default IMDS port. */
+    port: 8170,
+  },
+  requestLog: {
+    /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
+    size: 1000,
+    /** Longest a `GET /logs?wait=` long poll (and `azimds logs --follow`) waits for new entries, in milliseconds. */
+    maxWaitMs: 60_000,
+  },
   vm: {
     name: 'azimds-vm-01',
     location: 'westeurope',

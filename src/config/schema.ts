@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
+import { faultsSchema } from './faults-schema.js';
 
 /**
  * The config file's schema (YAML or JSON). Every key is optional; `configSchema.parse({})` is the
@@ -191,6 +193,12 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   imds: imdsSchema.default(imdsSchema.parse({})),
   vm: vmSchema.default(vmSchema.parse({})),
+  /** The control API's listener (docs/control-api.md). */
+  control: controlSchema.default(controlSchema.parse({})),
+  /** The in-memory request log (size 0: off). */
+  requestLog: requestLogSchema.default(requestLogSchema.parse({})),
+  /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */
+  faults: faultsSchema.default([]),
   /**
    * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
    * its map of service-principal client ids to secrets, the first one used when no client_id is given.

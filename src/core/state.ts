@@ -1,5 +1,7 @@
 import type { Config } from '../config/schema.js';
+import type { RequestLog } from '../server/request-log.js';
 import type { EmulatorClock } from './clock.js';
+import type { FaultSet } from './faults/fault-set.js';
 import type { Machine } from './machines/machine.js';
 
 /**
@@ -12,4 +14,8 @@ export interface EmulatorState {
   readonly clock: EmulatorClock;
   /** The VM whose metadata IMDS serves. */
   readonly machine: Machine;
+  /** Fault-injection rules every surface applies (docs/faults.md). */
+  readonly faults: FaultSet;
+  /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */
+  readonly requestLog: RequestLog;
 }

@@ -3,12 +3,17 @@ import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js'
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { EmulatorClock } from '../core/clock.js';
+import { FaultSet } from '../core/faults/fault-set.js';
 import { Machine } from '../core/machines/machine.js';
 import type { EmulatorState } from '../core/state.js';
 import { apiNotFound, jsonError } from '../errors.js';
+import { controlAddress } from '../protocols/control/address.js';
+import { controlListenerSpec } from '../protocols/control/listener.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
+import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
+import { RequestLog } from './request-log.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
 export interface EmulatorOptions extends ConfigInput {
@@ -20,10 +25,12 @@ export interface EmulatorOptions extends ConfigInput {
 export interface EmulatorUrls {
   /** IMDS base URL, e.g. `http://127.0.0.1:8169` (the path `/metadata/...` follows). */
   imds?: string;
+  /** The control API (docs/control-api.md), e.g. `http://127.0.0.1:8170`. */
+  control?: string;
 }
 
-/** A running emulator. */
-export interface EmulatorHandle {
+/** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
+export interface EmulatorHandle extends EmulatorControls {
   /** Base URL of each enabled surface. */
   readonly urls: EmulatorUrls;
   /** The resolved configuration (after defaults). */
@@ -36,7 +43,16 @@ export interface EmulatorHandle {
 
 /** Creates the shared state of an emulator from a resolved config. */
 export function createState(config: Config): EmulatorState {
-  return { config, clock: new EmulatorClock(), machine: new Machine(config.vm) };
+  const clock = new EmulatorClock();
+  const faults = new FaultSet({ clock });
+  faults.replace(config.faults);
+  return {
+    config,
+    clock,
+    machine: new Machine(config.vm),
+    faults,
+    requestLog: new RequestLog(config.requestLog.size, clock),
+  };
 }
 
 /** The listeners a config asks for, each with its plugins. */
@@ -56,6 +72,9 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       headers: IMDS_HEADERS,
     });
   }
+  // Fault injection and the request log watch every surface; the control API is not one of them.
+  for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
+  if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
   return specs;
 }
 
@@ -113,6 +132,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
     urls: urls as EmulatorUrls,
     config,
     state,
+    ...emulatorControls(state),
     close: () => {
       closing ??= Promise.all(running.map((l) => l.app.close())).then(() => undefined);
       return closing;

@@ -7,13 +7,18 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import type { FaultSet } from '../core/faults/fault-set.js';
 import { AzimdsError, jsonError, type WireError } from '../errors.js';
+import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
 import { sendWireError } from './reply.js';
+import { type RequestLog, RequestLogController } from './request-log.js';
 
 /** How a surface answers what no route of it handles, in its own platform's error shape. */
 export interface SurfaceErrors {
   notFound(request: FastifyRequest): WireError;
   internal(request: FastifyRequest, error: unknown): WireError;
+  /** The statuses fault injection sends (default: by path, see server/faults.ts). */
+  fault?: FaultErrors;
 }
 
 /** One listener: a fastify app on one host:port that serves one or more protocol plugins. */
@@ -28,6 +33,8 @@ export interface ListenerSpec {
   headers?: Readonly<Record<string, string>>;
   /** Extra fastify server options (e.g. `https`). */
   serverOptions?: Record<string, unknown>;
+  /** Fault injection and the request log for this listener (every surface but the control API's). */
+  instrument?: { faults: FaultSet; requestLog: RequestLog };
 }
 
 export interface RunningListener {
@@ -46,7 +53,10 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
   const app = Fastify({
     loggerInstance: log.child({ listener: spec.name }) as FastifyBaseLogger,
     // Requests are recorded by the request log; fastify's per-request lines would cost throughput.
-    logController: new LogController({ disableRequestLogging: true }),
+    // With `instrument`, the controller records each finished request in the request log instead.
+    logController: spec.instrument
+      ? new RequestLogController(spec.name, spec.instrument.requestLog)
+      : new LogController({ disableRequestLogging: true }),
     // HEAD is not an IMDS verb: let it reach the routes' 405 handling instead of mirroring GET.
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 4096 },
@@ -56,6 +66,21 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest, spec.headers),
     ...spec.serverOptions,
   });
+  app.decorateRequest('azimdsIdentity', undefined);
+  app.decorateRequest('azimdsFault', undefined);
+  if (spec.instrument) {
+    // First hook of every route (the 404 handler too); one boolean read while no fault rule is active.
+    app.addHook(
+      'onRequest',
+      faultInjectionHook({
+        surface: spec.name,
+        faults: spec.instrument.faults,
+        requestLog: spec.instrument.requestLog,
+        errors: spec.errors.fault ?? defaultFaultErrors(spec.name),
+        ...(spec.headers ? { headers: spec.headers } : {}),
+      }),
+    );
+  }
   app.setNotFoundHandler((request, reply) =>
     sendWireError(reply, spec.errors.notFound(request), spec.headers),
   );

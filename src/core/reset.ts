@@ -1,0 +1,11 @@
+import type { EmulatorState } from './state.js';
+
+/**
+ * Puts an emulator back in its configured state: the VM as configured, the configured fault rules
+ * (counters at zero), the clock at real time. The request log is kept (clear it on its own).
+ */
+export function resetState(state: EmulatorState): void {
+  state.machine.replace(state.config.vm);
+  state.faults.replace(state.config.faults);
+  state.clock.reset();
+}
