@@ -78,6 +78,69 @@ export function apiNotFound(path: string, method: string): WireError {
   return jsonError(404, { error: `API is not found: Path = "${path}", Method = "${method}"` });
 }
 
+/** An OAuth-style error (`{"error","error_description"}`), the shape of every token endpoint's errors. */
+function oauthError(
+  status: number,
+  error: string,
+  description: string,
+  headers?: Record<string, string>,
+): WireError {
+  return jsonError(status, { error, error_description: description }, headers);
+}
+
+/**
+ * Errors of the managed-identity endpoints on IMDS (`/metadata/identity/oauth2/token` and `/info`).
+ * Provenance as in protocols.md §6.4: [obs] seen in real responses, [emu] azimds's wording where Azure's
+ * is not known. Clients branch on the status only (400: identity unavailable; 429/5xx: retry).
+ */
+export const identityErrors = {
+  /** 400 [obs]: no `Metadata: true` header; also the instant answer to the SDKs' availability probe. */
+  metadataHeaderMissing: oauthError(400, 'invalid_request', 'Required metadata header not specified'),
+  /** 400 [emu]: a request that came through a proxy. */
+  forwardedForNotAllowed: oauthError(400, 'invalid_request', 'X-Forwarded-For header is not allowed'),
+  /** 400 [emu]: the same query parameter twice. */
+  duplicateQueryParameter: oauthError(400, 'invalid_request', 'Duplicate query parameters are not allowed'),
+  /** 400 [obs]: api-version missing, unknown, or older than 2018-02-01. */
+  apiVersionInvalid: oauthError(400, 'invalid_request', "Invalid 'api-version' requested"),
+  /** 400 [obs]: no `resource` parameter (or an empty one). */
+  resourceMissing: oauthError(400, 'invalid_request', 'Required audience parameter not specified'),
+  /** 400 [obs]: the selector names no assigned identity, or the VM has none. */
+  identityNotFound: oauthError(400, 'invalid_request', 'Identity not found'),
+  /** 400 [obs]: no selector, no system-assigned identity, several user-assigned ones. */
+  multipleUserAssigned: oauthError(
+    400,
+    'invalid_request',
+    'Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request',
+  ),
+  /** 400 [emu]: more than one of client_id, object_id, msi_res_id (Azure documents them as exclusive). */
+  severalSelectors: oauthError(
+    400,
+    'invalid_request',
+    'Only one of client_id, object_id and msi_res_id may be specified in the token request',
+  ),
+  /** 429 [emu; code from the REST spec]: over the identity category's rate limit (20 requests/s). */
+  tooManyRequests: oauthError(429, 'too_many_requests', 'Too many requests', { 'retry-after': '1' }),
+} as const;
+
+/** 400 [doc paraphrase]: Entra does not know the resource; `description` is its AADSTS500011 text. */
+export function invalidResource(description: string): WireError {
+  return oauthError(400, 'invalid_resource', description);
+}
+
+/** 500 [doc paraphrase]: the token source failed (issue 6's real sources); `reason` never holds a secret. */
+export function tokenSourceFailed(reason: string): WireError {
+  return oauthError(500, 'unknown', `Failed to retrieve token from the Active directory. ${reason}`);
+}
+
+/** 400 of Entra's discovery endpoints for a tenant it does not know (AADSTS90002). */
+export function tenantNotFound(tenant: string): WireError {
+  return oauthError(
+    400,
+    'invalid_tenant',
+    `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. This emulator serves only its configured tenant.`,
+  );
+}
+
 /** 405: the path exists but not for this verb. */
 export function methodNotAllowed(path: string, method: string, allow: string): WireError {
   return jsonError(

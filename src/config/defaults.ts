@@ -29,6 +29,32 @@ export const DEFAULTS = {
       requestsPerSecond: 5,
       /** Requests a source may send at once before the limit applies (token-bucket size). */
       burst: 5,
+      /** The managed-identity category's own limit (`/metadata/identity`): Azure documents 20 requests per second per VM. */
+      identity: { requestsPerSecond: 20, burst: 20 },
+    },
+  },
+  identity: {
+    /** The VM has a system-assigned identity, as most VMs that use managed identity do. `false` turns it off. */
+    systemAssigned: true,
+  },
+  tokens: {
+    /** 24 hours: Entra issues managed-identity access tokens for about a day (IMDS reports `expires_in` ≈ 86399). */
+    lifetimeSeconds: 86_400,
+    /**
+     * Re-mint a cached token when less than 15 minutes (or half its lifetime) remain: comfortably more than
+     * the 5 minutes MSAL treats as already expired, so SDKs never receive a token they would discard.
+     */
+    refreshBeforeSeconds: 900,
+    /** Entra's v1 issuer, as in real managed-identity tokens; `{tenantId}` is replaced. */
+    issuer: 'https://sts.windows.net/{tenantId}/',
+    keys: {
+      /**
+       * Signing keys persist in `dataDir` (CLI), so tokens stay verifiable across restarts. The library
+       * (`startEmulator`) keeps keys in memory unless `dataDir` or `tokens.keys.store` is given.
+       */
+      store: 'file' as 'file' | 'memory',
+      /** Key file name below `dataDir`. */
+      file: 'token-signing-keys.json',
     },
   },
   control: {

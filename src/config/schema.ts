@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
+import { identitySchema, tokensSchema } from './identities.js';
 
 /**
  * The config file's schema (YAML or JSON). Every key is optional; `configSchema.parse({})` is the
@@ -171,6 +172,13 @@ export const rateLimitSchema = z.strictObject({
   enabled: z.boolean().default(DEFAULTS.imds.rateLimit.enabled),
   requestsPerSecond: z.number().positive().default(DEFAULTS.imds.rateLimit.requestsPerSecond),
   burst: z.number().int().positive().default(DEFAULTS.imds.rateLimit.burst),
+  /** The managed-identity category's own bucket (Azure: 20 requests per second). */
+  identity: z
+    .strictObject({
+      requestsPerSecond: z.number().positive().default(DEFAULTS.imds.rateLimit.identity.requestsPerSecond),
+      burst: z.number().int().positive().default(DEFAULTS.imds.rateLimit.identity.burst),
+    })
+    .default(DEFAULTS.imds.rateLimit.identity),
 });
 
 export const imdsSchema = z.strictObject({
@@ -199,6 +207,10 @@ export const configSchema = z.strictObject({
   requestLog: requestLogSchema.default(requestLogSchema.parse({})),
   /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */
   faults: faultsSchema.default([]),
+  /** The VM's managed identities and their tenant (see config/identities.ts). */
+  identity: identitySchema.default(identitySchema.parse({})),
+  /** Tokens azimds issues: lifetime, issuer, signing keys (see config/identities.ts). */
+  tokens: tokensSchema.default(tokensSchema.parse({})),
   /**
    * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
    * its map of service-principal client ids to secrets, the first one used when no client_id is given.

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -25,4 +35,60 @@ export function writePrivateFileAtomic(file: string, data: string | Buffer): voi
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(tmp, data, { mode: 0o600 });
   renameSync(tmp, file);
+}
+
+/**
+ * Creates `file` owner-only with `data` unless it already exists; false when another process created it
+ * first. The content appears complete or not at all (written aside, then hard-linked into place), so two
+ * processes starting at once agree on one file.
+ */
+export function createPrivateFileExclusive(file: string, data: string | Buffer): boolean {
+  ensurePrivateDir(dirname(file));
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error;
+    // File systems without hard links: an exclusive create (readers retry on a partial file).
+    try {
+      writeFileSync(file, data, { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (inner) {
+      if ((inner as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw inner;
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Runs `fn` while holding `<file>.lock` (created exclusively), so read-modify-write cycles of `file` by
+ * several processes do not lose each other's changes. A lock older than `staleMs` is taken over.
+ */
+export function withFileLock<T>(file: string, fn: () => T, timeoutMs = 5000, staleMs = 30_000): T {
+  const lock = `${file}.lock`;
+  ensurePrivateDir(dirname(file));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > staleMs) rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by another process`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }

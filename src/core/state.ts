@@ -2,7 +2,9 @@ import type { Config } from '../config/schema.js';
 import type { RequestLog } from '../server/request-log.js';
 import type { EmulatorClock } from './clock.js';
 import type { FaultSet } from './faults/fault-set.js';
+import type { IdentityDirectory } from './identities/directory.js';
 import type { Machine } from './machines/machine.js';
+import type { TokenService } from './tokens/service.js';
 
 /**
  * Everything an emulator instance knows, shared by its protocol plugins. Protocols read and change
@@ -14,6 +16,10 @@ export interface EmulatorState {
   readonly clock: EmulatorClock;
   /** The VM whose metadata IMDS serves. */
   readonly machine: Machine;
+  /** The VM's managed identities (system- and user-assigned) and their tenant. */
+  readonly identities: IdentityDirectory;
+  /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */
+  readonly tokens: TokenService;
   /** Fault-injection rules every surface applies (docs/faults.md). */
   readonly faults: FaultSet;
   /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */

@@ -4,12 +4,16 @@ import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { EmulatorClock } from '../core/clock.js';
 import { FaultSet } from '../core/faults/fault-set.js';
+import { IdentityDirectory } from '../core/identities/directory.js';
 import { Machine } from '../core/machines/machine.js';
 import type { EmulatorState } from '../core/state.js';
+import { TokenService } from '../core/tokens/service.js';
 import { apiNotFound, jsonError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
+import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
+import { oidcPlugin } from '../protocols/oidc/plugin.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
@@ -46,10 +50,13 @@ export function createState(config: Config): EmulatorState {
   const clock = new EmulatorClock();
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
+  const machine = new Machine(config.vm);
   return {
     config,
     clock,
-    machine: new Machine(config.vm),
+    machine,
+    identities: new IdentityDirectory(config, machine),
+    tokens: new TokenService(config, clock),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
   };
@@ -64,7 +71,12 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       name: 'imds',
       host: config.imds.host ?? config.host,
       port: config.imds.port,
-      plugins: [{ plugin: imdsPlugin as never, options: { state } }],
+      plugins: [
+        { plugin: imdsPlugin as never, options: { state } },
+        { plugin: identityImdsPlugin as never, options: { state } },
+        // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
+        { plugin: oidcPlugin as never, options: { state } },
+      ],
       errors: {
         notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
         internal: () => jsonError(500, { error: 'Internal server error' }),
@@ -92,6 +104,12 @@ export function libraryConfig(options: EmulatorOptions): Config {
   const imds = (raw.imds ?? {}) as Record<string, unknown>;
   raw.imds = { ...imds, port: imds.port ?? 0 };
   raw.logLevel = raw.logLevel ?? 'silent';
+  // Signing keys in memory unless the caller picks a data directory or a key store: tests never write to ~.
+  const tokens = (raw.tokens ?? {}) as Record<string, unknown>;
+  const keys = (tokens.keys ?? {}) as Record<string, unknown>;
+  if (raw.dataDir === undefined && keys.store === undefined) {
+    raw.tokens = { ...tokens, keys: { ...keys, store: 'memory' } };
+  }
   return resolveConfig(raw, [], 'startEmulator options');
 }
 

@@ -73,16 +73,19 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
 /**
  * The gate in front of every IMDS route, in Azure's order: verb, rate limit, `Metadata` header,
  * X-Forwarded-For, duplicate parameters. Returns the sent reply when the request is rejected.
- * `errors` lets a category word the failures its own way (the identity endpoint does).
+ * `errors` lets a category word the failures its own way (the identity endpoint does); `limits`
+ * gives it its own rate (the identity category's is 20 requests per second).
  */
 export function imdsGuard(
   state: EmulatorState,
   errors: Record<ImdsCheckFailure, WireError> = checkErrors,
   throttled: WireError = imdsErrors.tooManyRequests,
+  limits: { requestsPerSecond: number; burst: number } = state.config.imds.rateLimit,
 ): (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply | undefined {
   const { strictMetadataHeader, rateLimit } = state.config.imds;
+  // Each guard has its own buckets: Azure limits the identity category apart from the others.
   const limiter = rateLimit.enabled
-    ? new RateLimiter(rateLimit.requestsPerSecond, rateLimit.burst, state.clock)
+    ? new RateLimiter(limits.requestsPerSecond, limits.burst, state.clock)
     : undefined;
   return (request, reply, allow) => {
     if (!allow.split(', ').includes(request.method)) {

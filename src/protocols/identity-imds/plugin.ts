@@ -1,0 +1,109 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IdentitySelector, SelectionError } from '../../core/identities/identity.js';
+import { isImdsApiVersion } from '../../core/machines/api-versions.js';
+import type { EmulatorState } from '../../core/state.js';
+import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
+import { identityErrors, type WireError } from '../../errors.js';
+import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
+import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
+import { imdsTokenBody, tokenFailureError } from './token-response.js';
+
+export interface IdentityImdsPluginOptions {
+  state: EmulatorState;
+}
+
+/** The identity category needs api-version 2018-02-01 or later (every SDK sends exactly that). */
+const FIRST_IDENTITY_VERSION = '2018-02-01';
+
+/** The shared IMDS checks, worded as the identity endpoint words them. */
+const checkErrors: Record<ImdsCheckFailure, WireError> = {
+  'metadata-header': identityErrors.metadataHeaderMissing,
+  'forwarded-for': identityErrors.forwardedForNotAllowed,
+  'duplicate-parameter': identityErrors.duplicateQueryParameter,
+  'api-version': identityErrors.apiVersionInvalid,
+};
+
+const selectionErrors: Record<SelectionError, WireError> = {
+  'identity-not-found': identityErrors.identityNotFound,
+  'multiple-user-assigned': identityErrors.multipleUserAssigned,
+  'several-selectors': identityErrors.severalSelectors,
+};
+
+/**
+ * Query parameters that name an identity. `mi_res_id` is the name other platforms use; SDKs never send
+ * it to IMDS, azimds accepts it as an alias of `msi_res_id` (both at once count as two selectors).
+ */
+const SELECTOR_PARAMETERS: ReadonlyArray<readonly [string, IdentitySelector['by']]> = [
+  ['client_id', 'clientId'],
+  ['object_id', 'principalId'],
+  ['msi_res_id', 'resourceId'],
+  ['mi_res_id', 'resourceId'],
+];
+
+/**
+ * Managed identity on IMDS (protocols.md §6): `GET /metadata/identity/oauth2/token` and
+ * `GET /metadata/identity/info`. Each request passes the shared IMDS gate (verb, the identity rate limit,
+ * `Metadata` header — which also answers the SDKs' header-less probe at once —, X-Forwarded-For,
+ * duplicate parameters), then api-version, `resource`, identity selection, and the token source.
+ */
+export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> = async (app, { state }) => {
+  const guard = imdsGuard(
+    state,
+    checkErrors,
+    identityErrors.tooManyRequests,
+    state.config.imds.rateLimit.identity,
+  );
+  warnLocalTokensOnce(app.log);
+
+  app.all('/metadata/identity/oauth2/token', async (request: FastifyRequest, reply: FastifyReply) => {
+    const rejected = guard(request, reply, 'GET');
+    if (rejected) return rejected;
+    const query = request.query as Query;
+    if (!isIdentityApiVersion(query['api-version'])) return fail(reply, identityErrors.apiVersionInvalid);
+    const resource = query.resource;
+    if (typeof resource !== 'string' || resource.trim() === '') {
+      return fail(reply, identityErrors.resourceMissing);
+    }
+    const selection = state.identities.select(selectorsOf(query));
+    if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
+    const bypass = query.bypass_cache;
+    const result = await state.tokens.getToken({
+      identity: selection.identity,
+      resource,
+      bypassCache: typeof bypass === 'string' && bypass.toLowerCase() === 'true',
+    });
+    if (!result.ok) return fail(reply, tokenFailureError(result.failure));
+    const body = imdsTokenBody(result.token, Math.floor(state.clock.now() / 1000));
+    return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, IMDS_HEADERS);
+  });
+
+  app.all('/metadata/identity/info', (request: FastifyRequest, reply: FastifyReply) => {
+    const rejected = guard(request, reply, 'GET');
+    if (rejected) return rejected;
+    if (!isIdentityApiVersion((request.query as Query)['api-version'])) {
+      return fail(reply, identityErrors.apiVersionInvalid);
+    }
+    const { systemAssigned, tenantId } = state.identities.current;
+    if (!systemAssigned) return fail(reply, identityErrors.identityNotFound);
+    return sendBytes(reply, 200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify({ tenantId })), IMDS_HEADERS);
+  });
+};
+
+function fail(reply: FastifyReply, error: WireError): FastifyReply {
+  return sendWireError(reply, error, IMDS_HEADERS);
+}
+
+function isIdentityApiVersion(version: unknown): boolean {
+  return typeof version === 'string' && isImdsApiVersion(version) && version >= FIRST_IDENTITY_VERSION;
+}
+
+/** The selectors a request carries; an empty value counts as absent (a script's unset variable). */
+function selectorsOf(query: Query): IdentitySelector[] {
+  const selectors: IdentitySelector[] = [];
+  for (const [name, by] of SELECTOR_PARAMETERS) {
+    const value = query[name];
+    if (typeof value === 'string' && value !== '') selectors.push({ by, value });
+  }
+  return selectors;
+}
