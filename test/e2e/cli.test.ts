@@ -128,6 +128,15 @@ async function nothingListensOn(port: number): Promise<boolean> {
   }
 }
 
+/** `compute/<leaf>` of a running emulator, as text (fails unless 200). */
+async function computeText(base: string, leaf: string): Promise<string> {
+  const res = await fetch(`${base}/metadata/instance/compute/${leaf}?api-version=2020-09-01&format=text`, {
+    headers: { Metadata: 'true' },
+  });
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
 function configFile(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -185,14 +194,7 @@ describe('azimds start', { concurrency: true }, () => {
         assert.match(cli.url, /^http:\/\/127\.0\.0\.1:\d+$/);
         assert.ok(cli.stdout().includes(`${cli.url}/metadata/instance?api-version=`), cli.stdout());
         assert.match(cli.stdout(), /NO_PROXY=\S*127\.0\.0\.1/);
-        const res = await fetch(
-          `${cli.url}/metadata/instance/compute/osType?api-version=2021-02-01&format=text`,
-          {
-            headers: { Metadata: 'true' },
-          },
-        );
-        assert.equal(res.status, 200);
-        assert.equal(await res.text(), 'Linux');
+        assert.equal(await computeText(cli.url, 'osType'), 'Linux');
       } finally {
         cli.child.kill(signal);
       }
@@ -202,55 +204,39 @@ describe('azimds start', { concurrency: true }, () => {
     });
   }
 
-  test('serves the VM of a config file given with --config', async () => {
-    const path = configFile('vm.yaml', 'vm:\n  compute:\n    name: from-file\n');
-    const cli = await start(['--port', '0', '--config', path]);
-    try {
-      const res = await fetch(
-        `${cli.url}/metadata/instance/compute/name?api-version=2021-02-01&format=text`,
-        {
-          headers: { Metadata: 'true' },
-        },
-      );
-      assert.equal(await res.text(), 'from-file');
-    } finally {
-      cli.child.kill('SIGTERM');
-    }
-    assert.equal((await cli.exited).code, 0);
-  });
-
-  test("serves the Go simulator's config.json given unchanged", async () => {
-    const cli = await start(['--port', '0', '--config', GO_CONFIG]);
-    try {
-      const res = await fetch(
-        `${cli.url}/metadata/instance/compute/vmSize?api-version=2020-09-01&format=text`,
-        {
-          headers: { Metadata: 'true' },
-        },
-      );
-      assert.equal(await res.text(), 'Standard_D2s_v3');
-    } finally {
-      cli.child.kill('SIGTERM');
-    }
-    assert.equal((await cli.exited).code, 0);
-  });
-
-  test('reads the config file from AZIMDS_CONFIG', async () => {
-    const path = configFile('env-config.yaml', 'vm:\n  compute:\n    name: from-env-config\n');
-    const cli = await start(['--port', '0'], { AZIMDS_CONFIG: path });
-    try {
-      const res = await fetch(
-        `${cli.url}/metadata/instance/compute/name?api-version=2021-02-01&format=text`,
-        {
-          headers: { Metadata: 'true' },
-        },
-      );
-      assert.equal(await res.text(), 'from-env-config');
-    } finally {
-      cli.child.kill('SIGTERM');
-    }
-    assert.equal((await cli.exited).code, 0);
-  });
+  for (const [what, args, env, leaf, expected] of [
+    [
+      'the VM of a config file given with --config',
+      ['--config', configFile('vm.yaml', 'vm:\n  compute:\n    name: from-file\n')],
+      {},
+      'name',
+      'from-file',
+    ],
+    [
+      "the Go simulator's config.json given unchanged",
+      ['--config', GO_CONFIG],
+      {},
+      'vmSize',
+      'Standard_D2s_v3',
+    ],
+    [
+      'the config file named by AZIMDS_CONFIG',
+      [],
+      { AZIMDS_CONFIG: configFile('env.yaml', 'vm:\n  compute:\n    name: from-env\n') },
+      'name',
+      'from-env',
+    ],
+  ] as const) {
+    test(`serves ${what}`, async () => {
+      const cli = await start(['--port', '0', ...args], env);
+      try {
+        assert.equal(await computeText(cli.url, leaf), expected);
+      } finally {
+        cli.child.kill('SIGTERM');
+      }
+      assert.equal((await cli.exited).code, 0);
+    });
+  }
 
   test('a bad value in the config file exits 2 with one message naming the field, and nothing listens', async () => {
     const port = await freePort();
