@@ -57,6 +57,24 @@ export const imdsErrors = {
   tooManyRequests: jsonError(429, { error: 'Too many requests' }, { 'retry-after': '1' }),
 } as const;
 
+/**
+ * `POST /metadata/scheduledevents` (StartRequests). Azure documents "400 if the header or payload is
+ * malformed" and 200 for any valid EventId, not the bodies: these are worded in IMDS's style.
+ */
+export const scheduledEventsErrors = {
+  /** 400: the body is not JSON. */
+  bodyNotJson: jsonError(400, { error: 'Bad request. The request body is not valid JSON' }),
+  /** 400: JSON without a `StartRequests` list of `{"EventId": "<id>"}` objects. */
+  startRequestsMalformed: jsonError(400, {
+    error: 'Bad request. The request body must be {"StartRequests":[{"EventId":"<id>"}]}',
+  }),
+} as const;
+
+/** 400: a StartRequest names an EventId that is not in the current document. */
+export function unknownEventId(id: string): WireError {
+  return jsonError(400, { error: `Bad request. EventId "${id}" is not a current scheduled event` });
+}
+
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */
 export function apiVersionInvalid(newest: NewestVersions): WireError {
   return jsonError(400, {

@@ -97,6 +97,23 @@ export const DEFAULTS = {
     osDiskSizeGB: '30',
     dataDiskSizeGB: '64',
   },
+  scheduledEvents: {
+    /**
+     * Azure's first call enables the service and "may take up to 2 minutes". azimds answers at once
+     * unless this is set (milliseconds, real time); the delay recurs after 24 h (emulator clock) without calls.
+     */
+    firstCallDelayMs: 0,
+    /**
+     * How long a Started event stays in the document when its DurationInSeconds is -1 (unknown) or 0
+     * (no impact). Microsoft's sample shows a user Reboot gone ~1 minute after approval; the docs' rough
+     * guideline for platform maintenance is 10 minutes.
+     */
+    startedSeconds: 60,
+    /** Minimum notice per EventType (seconds): NotBefore of an event added without one is now + this. From Microsoft's docs; Terminate is user-configurable on Azure (5-15 min). */
+    minimumNoticeSeconds: { Freeze: 900, Reboot: 900, Redeploy: 600, Preempt: 30, Terminate: 300 },
+    /** DurationInSeconds of an event added without one: 5 s for Freeze (Microsoft's example), -1 (unknown) otherwise. */
+    durationInSeconds: { Freeze: 5, Reboot: -1, Redeploy: -1, Preempt: -1, Terminate: -1 },
+  },
 } as const;
 
 /** The environment variables azimds reads, each overriding one config key (flags > env > file > defaults). */

@@ -3,6 +3,7 @@ import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
+import { scheduledEventsSchema } from './scheduled-events.js';
 
 /**
  * The config file's schema (YAML or JSON). Every key is optional; `configSchema.parse({})` is the
@@ -201,6 +202,8 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   imds: imdsSchema.default(imdsSchema.parse({})),
   vm: vmSchema.default(vmSchema.parse({})),
+  /** `/metadata/scheduledevents`: behaviour and the events present at start (config/scheduled-events.ts). */
+  scheduledEvents: scheduledEventsSchema.default(scheduledEventsSchema.parse({})),
   /** The control API's listener (docs/control-api.md). */
   control: controlSchema.default(controlSchema.parse({})),
   /** The in-memory request log (size 0: off). */

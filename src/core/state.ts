@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { RequestLog } from '../server/request-log.js';
 import type { EmulatorClock } from './clock.js';
+import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
 import type { IdentityDirectory } from './identities/directory.js';
 import type { Machine } from './machines/machine.js';
@@ -16,6 +17,8 @@ export interface EmulatorState {
   readonly clock: EmulatorClock;
   /** The VM whose metadata IMDS serves. */
   readonly machine: Machine;
+  /** Scheduled events of `/metadata/scheduledevents` (add, cancel, approve; driven by `clock`). */
+  readonly scheduledEvents: ScheduledEvents;
   /** The VM's managed identities (system- and user-assigned) and their tenant. */
   readonly identities: IdentityDirectory;
   /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */

@@ -3,6 +3,7 @@ import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js'
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { EmulatorClock } from '../core/clock.js';
+import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
 import { Machine } from '../core/machines/machine.js';
@@ -13,6 +14,7 @@ import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
+import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
@@ -57,6 +59,11 @@ export function createState(config: Config): EmulatorState {
     machine,
     identities: new IdentityDirectory(config, machine),
     tokens: new TokenService(config, clock),
+    scheduledEvents: new ScheduledEvents({
+      clock,
+      vmName: () => machine.compute('name'),
+      config: config.scheduledEvents,
+    }),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
   };
@@ -73,6 +80,7 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       port: config.imds.port,
       plugins: [
         { plugin: imdsPlugin as never, options: { state } },
+        { plugin: scheduledEventsPlugin as never, options: { state } },
         { plugin: identityImdsPlugin as never, options: { state } },
         // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
         { plugin: oidcPlugin as never, options: { state } },
