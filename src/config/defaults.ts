@@ -114,6 +114,12 @@ export const DEFAULTS = {
     /** DurationInSeconds of an event added without one: 5 s for Freeze (Microsoft's example), -1 (unknown) otherwise. */
     durationInSeconds: { Freeze: 5, Reboot: -1, Redeploy: -1, Preempt: -1, Terminate: -1 },
   },
+  attestation: {
+    /** DNS names of the leaf certificate that signs attested documents (Azure's are subdomains of metadata.azure.com). */
+    dnsNames: ['emulator.metadata.azure.com'] as string[],
+    /** expiresOn - createdOn of a signed document: 6 hours, as Azure's documented examples and observed documents. */
+    validitySeconds: 21_600,
+  },
 } as const;
 
 /** The environment variables azimds reads, each overriding one config key (flags > env > file > defaults). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attestationSchema } from './attestation.js';
 import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
@@ -204,6 +205,8 @@ export const configSchema = z.strictObject({
   vm: vmSchema.default(vmSchema.parse({})),
   /** `/metadata/scheduledevents`: behaviour and the events present at start (config/scheduled-events.ts). */
   scheduledEvents: scheduledEventsSchema.default(scheduledEventsSchema.parse({})),
+  /** `/metadata/attested/document`: the signing CA and certificate (config/attestation.ts). */
+  attestation: attestationSchema.default(attestationSchema.parse({})),
   /** The control API's listener (docs/control-api.md). */
   control: controlSchema.default(controlSchema.parse({})),
   /** The in-memory request log (size 0: off). */

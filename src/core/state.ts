@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { RequestLog } from '../server/request-log.js';
+import type { Attestation } from './attestation/attestation.js';
 import type { EmulatorClock } from './clock.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
@@ -19,6 +20,8 @@ export interface EmulatorState {
   readonly machine: Machine;
   /** Scheduled events of `/metadata/scheduledevents` (add, cancel, approve; driven by `clock`). */
   readonly scheduledEvents: ScheduledEvents;
+  /** Attested data: the CA, the signing certificate, signed documents. */
+  readonly attestation: Attestation;
   /** The VM's managed identities (system- and user-assigned) and their tenant. */
   readonly identities: IdentityDirectory;
   /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */

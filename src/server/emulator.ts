@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
+import { Attestation } from '../core/attestation/attestation.js';
 import { EmulatorClock } from '../core/clock.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
@@ -13,6 +14,7 @@ import { apiNotFound, jsonError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
+import { attestedPlugin } from '../protocols/imds/attested.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
@@ -64,6 +66,7 @@ export function createState(config: Config): EmulatorState {
       vmName: () => machine.compute('name'),
       config: config.scheduledEvents,
     }),
+    attestation: new Attestation({ clock, machine, config: config.attestation, dataDir: config.dataDir }),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
   };
@@ -81,6 +84,7 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       plugins: [
         { plugin: imdsPlugin as never, options: { state } },
         { plugin: scheduledEventsPlugin as never, options: { state } },
+        { plugin: attestedPlugin as never, options: { state } },
         { plugin: identityImdsPlugin as never, options: { state } },
         // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
         { plugin: oidcPlugin as never, options: { state } },
