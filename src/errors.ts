@@ -75,6 +75,12 @@ export function unknownEventId(id: string): WireError {
   return jsonError(400, { error: `Bad request. EventId "${id}" is not a current scheduled event` });
 }
 
+/** 404 of `/metadata/loadbalancer` when the VM is behind no Standard load balancer (Microsoft's troubleshooting doc). */
+export const loadBalancerNotFound = jsonError(404, {
+  error:
+    'No load balancer metadata is found. Check if your virtual machine is using any nonbasic SKU load balancer and retry later.',
+});
+
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */
 export function apiVersionInvalid(newest: NewestVersions): WireError {
   return jsonError(400, {

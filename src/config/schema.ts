@@ -4,6 +4,7 @@ import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
+import { loadBalancerSchema } from './load-balancer.js';
 import { scheduledEventsSchema } from './scheduled-events.js';
 
 /**
@@ -207,6 +208,8 @@ export const configSchema = z.strictObject({
   scheduledEvents: scheduledEventsSchema.default(scheduledEventsSchema.parse({})),
   /** `/metadata/attested/document`: the signing CA and certificate (config/attestation.ts). */
   attestation: attestationSchema.default(attestationSchema.parse({})),
+  /** `/metadata/loadbalancer`: the VM's Standard load balancer; absent means none (config/load-balancer.ts). */
+  loadBalancer: loadBalancerSchema.optional(),
   /** The control API's listener (docs/control-api.md). */
   control: controlSchema.default(controlSchema.parse({})),
   /** The in-memory request log (size 0: off). */

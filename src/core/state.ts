@@ -5,6 +5,7 @@ import type { EmulatorClock } from './clock.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
 import type { IdentityDirectory } from './identities/directory.js';
+import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
 import type { TokenService } from './tokens/service.js';
 
@@ -22,6 +23,8 @@ export interface EmulatorState {
   readonly scheduledEvents: ScheduledEvents;
   /** Attested data: the CA, the signing certificate, signed documents. */
   readonly attestation: Attestation;
+  /** The Standard load balancer of `/metadata/loadbalancer` (none unless configured). */
+  readonly loadBalancer: LoadBalancer;
   /** The VM's managed identities (system- and user-assigned) and their tenant. */
   readonly identities: IdentityDirectory;
   /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */

@@ -7,6 +7,7 @@ import { EmulatorClock } from '../core/clock.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
+import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import type { EmulatorState } from '../core/state.js';
 import { TokenService } from '../core/tokens/service.js';
@@ -15,6 +16,7 @@ import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { attestedPlugin } from '../protocols/imds/attested.js';
+import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
@@ -67,6 +69,7 @@ export function createState(config: Config): EmulatorState {
       config: config.scheduledEvents,
     }),
     attestation: new Attestation({ clock, machine, config: config.attestation, dataDir: config.dataDir }),
+    loadBalancer: new LoadBalancer(config.loadBalancer, machine),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
   };
@@ -85,6 +88,7 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
         { plugin: imdsPlugin as never, options: { state } },
         { plugin: scheduledEventsPlugin as never, options: { state } },
         { plugin: attestedPlugin as never, options: { state } },
+        { plugin: loadBalancerPlugin as never, options: { state } },
         { plugin: identityImdsPlugin as never, options: { state } },
         // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
         { plugin: oidcPlugin as never, options: { state } },
