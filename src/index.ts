@@ -12,8 +12,13 @@
  */
 export { DEFAULTS } from './config/defaults.js';
 export { loadConfig, resolveConfig } from './config/load.js';
+export type { LoadBalancerConfig } from './config/load-balancer.js';
+export type { ScheduledEventInput } from './config/scheduled-events.js';
 export type { Config, ConfigInput } from './config/schema.js';
 export { configJsonSchema } from './config/schema.js';
+export type { AttestedDocument } from './core/attestation/attestation.js';
+export type { ApproveResult, ScheduledEvents } from './core/events/scheduled-events.js';
+export type { EventSource, EventStatus, EventType, ScheduledEvent } from './core/events/types.js';
 export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
 export type { EmulatorState } from './core/state.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
