@@ -241,6 +241,7 @@ export type AzimdsErrorCode =
   | 'CONFIG_NOT_FOUND'
   | 'LISTEN_FAILED'
   | 'NOT_RUNNING'
+  | 'CONTROL_API'
   | 'KEY_STORE'
   | 'ARC_TOKEN_DIR'
   | 'UPSTREAM';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AzimdsError } from '../errors.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerControlCommands } from './commands/control.js';
 import { registerStartCommand } from './commands/start.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(out: NodeJS.WritableStream = process.stdout): Comma
     .exitOverride();
   registerStartCommand(program, out);
   registerConfigCommands(program, out);
+  registerControlCommands(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

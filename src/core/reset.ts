@@ -2,10 +2,13 @@ import type { EmulatorState } from './state.js';
 
 /**
  * Puts an emulator back in its configured state: the VM as configured, the configured fault rules
- * (counters at zero), the clock at real time. The request log is kept (clear it on its own).
+ * (counters at zero), the clock at real time, the configured scheduled events and user-assigned identities. The request log is kept (clear it on its own).
  */
 export function resetState(state: EmulatorState): void {
   state.machine.replace(state.config.vm);
   state.faults.replace(state.config.faults);
   state.clock.reset();
+  // After the clock: relative NotBefore values of configured events count from the real time again.
+  state.scheduledEvents.reset();
+  state.identities.reset();
 }

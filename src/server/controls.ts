@@ -1,5 +1,7 @@
 import type { EmulatorClock } from '../core/clock.js';
+import type { ScheduledEvents } from '../core/events/scheduled-events.js';
 import type { FaultSet } from '../core/faults/fault-set.js';
+import type { IdentityDirectory } from '../core/identities/directory.js';
 import { patchMachine } from '../core/machines/patch.js';
 import { resetState } from '../core/reset.js';
 import type { EmulatorState } from '../core/state.js';
@@ -29,6 +31,20 @@ export interface EmulatorControls {
    */
   readonly clock: EmulatorClock;
   /**
+   * The scheduled events `/metadata/scheduledevents` serves; they move with `clock`.
+   * @example
+   * ```ts
+   * const reboot = handle.events.add({ type: 'Reboot', notBefore: '+5m' });
+   * handle.clock.advance(5 * 60_000);   // reboot is now Started
+   * ```
+   */
+  readonly events: ScheduledEvents;
+  /**
+   * The VM's managed identities; attach and detach user-assigned ones at run time.
+   * @example `handle.identities.addUserAssigned({ name: 'id-deploy' }).clientId`
+   */
+  readonly identities: IdentityDirectory;
+  /**
    * The last requests the surfaces served (secrets redacted), oldest first.
    * @example `handle.requestLog.entries().entries.filter((e) => e.status === 429)`
    */
@@ -40,7 +56,7 @@ export interface EmulatorControls {
    * @throws AzimdsError `INVALID_INPUT` when the patched VM is not valid (the VM is left unchanged).
    */
   patchVm(patch: Record<string, unknown>): void;
-  /** Back to the configured state: VM, fault rules, clock (and whatever else the config sets up). */
+  /** Back to the configured state: VM, identities, scheduled events, fault rules, clock. The request log is kept. */
   reset(): void;
 }
 
@@ -49,6 +65,8 @@ export function emulatorControls(state: EmulatorState): EmulatorControls {
   return {
     faults: state.faults,
     clock: state.clock,
+    events: state.scheduledEvents,
+    identities: state.identities,
     requestLog: state.requestLog,
     patchVm(patch) {
       const result = patchMachine(state.machine, patch);

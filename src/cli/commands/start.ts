@@ -44,6 +44,11 @@ function banner(emulator: EmulatorHandle): string {
       `  IMDS  ${emulator.urls.imds}/metadata/instance?api-version=${newest}   (header Metadata: true)`,
     );
   }
+  if (emulator.urls.control) {
+    lines.push(
+      `  Control API  ${emulator.urls.control}   (azimds faults|logs|clock|events|reset; docs/control-api.md)`,
+    );
+  }
   lines.push('', 'Point the Azure SDKs at it:');
   for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
   if (emulator.urls.imds) {

@@ -1,5 +1,7 @@
-import type { IdentityConfig, UserAssignedConfig } from '../../config/identities.js';
+import { type IdentityConfig, identitySchema, type UserAssignedConfig } from '../../config/identities.js';
+import { issuesText } from '../../config/issues.js';
 import type { Config } from '../../config/schema.js';
+import { AzimdsError } from '../../errors.js';
 import { stableUuid } from '../ids.js';
 import type { Machine } from '../machines/machine.js';
 import type { IdentitySelector, ManagedIdentity, Selection } from './identity.js';
@@ -24,9 +26,12 @@ export class IdentityDirectory {
   readonly #machine: Machine;
   #resolved: ResolvedIdentities | undefined;
   #revision = -1;
+  /** User-assigned identities as attached now: the configured ones, changed by the control API. */
+  #userAssigned: UserAssignedConfig[];
 
   constructor(config: Pick<Config, 'identity' | 'goSimulator'>, machine: Machine) {
     this.#config = config.identity;
+    this.#userAssigned = [...config.identity.userAssigned];
     this.#goTenantId = config.goSimulator?.tenantId;
     this.#machine = machine;
   }
@@ -34,7 +39,11 @@ export class IdentityDirectory {
   /** Current identities (re-resolved after a change of the VM). */
   get current(): ResolvedIdentities {
     if (!this.#resolved || this.#revision !== this.#machine.revision) {
-      this.#resolved = resolveIdentities(this.#config, this.#machine, this.#goTenantId);
+      this.#resolved = resolveIdentities(
+        { ...this.#config, userAssigned: this.#userAssigned },
+        this.#machine,
+        this.#goTenantId,
+      );
       this.#revision = this.#machine.revision;
     }
     return this.#resolved;
@@ -48,6 +57,46 @@ export class IdentityDirectory {
   all(): ManagedIdentity[] {
     const { systemAssigned, userAssigned } = this.current;
     return systemAssigned ? [systemAssigned, ...userAssigned] : [...userAssigned];
+  }
+
+  /**
+   * Attaches a user-assigned identity (control API, library), in the config's shape
+   * (`{ name, clientId?, principalId?, resourceId? }`); token endpoints serve it at once.
+   * @throws AzimdsError `INVALID_INPUT` when it is not valid or an id of it is taken.
+   */
+  addUserAssigned(input: unknown): ManagedIdentity {
+    const parsed = identitySchema.safeParse({
+      ...this.#config,
+      userAssigned: [...this.#userAssigned, input],
+    });
+    if (!parsed.success) {
+      throw new AzimdsError('INVALID_INPUT', `invalid user-assigned identity: ${issuesText(parsed.error)}`);
+    }
+    this.#userAssigned = parsed.data.userAssigned;
+    this.#resolved = undefined;
+    return this.current.userAssigned[this.#userAssigned.length - 1] as ManagedIdentity;
+  }
+
+  /**
+   * Detaches the user-assigned identity whose name, client id, principal id or resource id is `key`
+   * (any case). Returns it, or `undefined` when none matches.
+   */
+  removeUserAssigned(key: string): ManagedIdentity | undefined {
+    const k = key.toLowerCase();
+    const index = this.current.userAssigned.findIndex((u) =>
+      [u.name, u.clientId, u.principalId, u.resourceId].some((v) => v.toLowerCase() === k),
+    );
+    if (index < 0) return undefined;
+    const removed = this.current.userAssigned[index];
+    this.#userAssigned = this.#userAssigned.filter((_, i) => i !== index);
+    this.#resolved = undefined;
+    return removed;
+  }
+
+  /** Back to the configured identities. */
+  reset(): void {
+    this.#userAssigned = [...this.#config.userAssigned];
+    this.#resolved = undefined;
   }
 
   /** Azure's selection rules (see `selectIdentity`). */

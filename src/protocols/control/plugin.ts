@@ -9,6 +9,8 @@ import { resetState } from '../../core/reset.js';
 import type { EmulatorState } from '../../core/state.js';
 import { AzimdsError, controlError } from '../../errors.js';
 import { sendWireError } from '../../server/reply.js';
+import { controlEventsRoutes } from './events.js';
+import { controlIdentitiesRoutes } from './identities.js';
 
 export interface ControlPluginOptions {
   state: EmulatorState;
@@ -70,6 +72,12 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
     if (state.faults.remove(request.params.id)) return reply.code(204).send();
     return fail(reply, 404, 'FaultNotFound', `no fault rule with id "${request.params.id}"`);
   });
+
+  // --- Managed identities (identities.ts) ----------------------------------------------------
+  await app.register(controlIdentitiesRoutes, { state });
+
+  // --- Scheduled events (events.ts) ---------------------------------------------------------
+  await app.register(controlEventsRoutes, { state });
 
   // --- Clock ----------------------------------------------------------------------------------
   const clockView = () => {

@@ -5,6 +5,7 @@ import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
 import { identityErrors, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { setRequestIdentity } from '../../server/request-log.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
@@ -67,6 +68,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     }
     const selection = state.identities.select(selectorsOf(query));
     if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
+    setRequestIdentity(request, selection.identity.clientId);
     const bypass = query.bypass_cache;
     const result = await state.tokens.getToken({
       identity: selection.identity,
