@@ -1,24 +1,17 @@
 /**
- * An IMDS client for protocol tests that send bodies (POST) and arbitrary headers, over either
- * fastify's inject() (no socket) or a real emulator on a loopback port (fetch).
+ * The IMDS transports of ./imds.ts (inject and real HTTP) with a request shape for protocol tests that
+ * send bodies and vary headers: `Metadata: true` unless `metadata: false`, and the body parsed as JSON.
  */
-import type { EmulatorState } from '../../src/core/state.js';
-import { buildSurface, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
+import type { EmulatorOptions } from '../../src/server/emulator.js';
+import { METADATA, openTransport, type Transport, type TransportKind, type WireResponse } from './imds.js';
 
-export type Transport = 'inject' | 'http';
-export const BOTH: readonly Transport[] = ['inject', 'http'];
-
-export interface Reply {
-  status: number;
-  /** Lower-case header names. */
-  headers: Record<string, string>;
-  body: string;
-}
+export { TRANSPORTS as BOTH } from './imds.js';
 
 export interface RequestOptions {
   method?: string;
-  /** Exactly the headers sent; `Metadata: true` is added unless `metadata: false`. */
+  /** Headers sent besides `Metadata: true`. */
   headers?: Record<string, string>;
+  /** `false`: leave out the Metadata header. */
   metadata?: boolean;
   body?: string;
 }
@@ -28,61 +21,27 @@ export interface RequestOptions {
 export type JsonBody = any;
 
 export interface ImdsClient {
-  readonly transport: Transport;
-  readonly state: EmulatorState;
-  request(path: string, options?: RequestOptions): Promise<Reply>;
-  /** `request` and JSON.parse of the body. */
-  json(
-    path: string,
-    options?: RequestOptions,
-  ): Promise<{ status: number; headers: Record<string, string>; body: JsonBody }>;
+  readonly transport: TransportKind;
+  readonly state: Transport['state'];
+  request(path: string, options?: RequestOptions): Promise<WireResponse>;
+  /** `request` and JSON.parse of the body (`undefined` when empty). */
+  json(path: string, options?: RequestOptions): Promise<Omit<WireResponse, 'body'> & { body: JsonBody }>;
   close(): Promise<void>;
 }
 
 /** Opens an emulator reachable over `transport`; close it when done. */
-export async function openImds(transport: Transport, options: EmulatorOptions = {}): Promise<ImdsClient> {
-  let send: (method: string, path: string, headers: Record<string, string>, body?: string) => Promise<Reply>;
-  let state: EmulatorState;
-  let close: () => Promise<void>;
-  if (transport === 'inject') {
-    const app = await buildSurface('imds', options);
-    state = app.state;
-    close = () => app.close();
-    send = async (method, path, headers, body) => {
-      const res = await app.inject({
-        method: method as 'GET',
-        url: path,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
-      return { status: res.statusCode, headers: out, body: res.body };
-    };
-  } else {
-    const emulator = await startEmulator(options);
-    state = emulator.state;
-    close = () => emulator.close();
-    send = async (method, path, headers, body) => {
-      const res = await fetch(`${emulator.urls.imds}${path}`, { method, headers, body: body ?? null });
-      return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-    };
-  }
+export async function openImds(transport: TransportKind, options: EmulatorOptions = {}): Promise<ImdsClient> {
+  const t = await openTransport(transport, options);
   const request = (path: string, o: RequestOptions = {}) =>
-    send(
-      o.method ?? 'GET',
-      path,
-      { ...(o.metadata === false ? {} : { Metadata: 'true' }), ...o.headers },
-      o.body,
-    );
+    t.request(o.method ?? 'GET', path, { ...(o.metadata === false ? {} : METADATA), ...o.headers }, o.body);
   return {
     transport,
-    state,
+    state: t.state,
     request,
     json: async (path, o) => {
       const r = await request(path, o);
       return { ...r, body: r.body === '' ? undefined : JSON.parse(r.body) };
     },
-    close,
+    close: () => t.close(),
   };
 }

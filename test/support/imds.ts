@@ -23,8 +23,13 @@ export interface Transport {
   readonly kind: TransportKind;
   /** The emulator's live state (VM, clock). */
   readonly state: EmulatorState;
-  /** Sends `method path` with exactly `headers` (no Metadata header unless given). */
-  request(method: string, path: string, headers?: Record<string, string>): Promise<WireResponse>;
+  /** Sends `method path` with exactly `headers` (no Metadata header unless given) and `body`, if any. */
+  request(
+    method: string,
+    path: string,
+    headers?: Record<string, string>,
+    body?: string,
+  ): Promise<WireResponse>;
   /** GET with `Metadata: true`, as every well-behaved IMDS client sends it. */
   get(path: string): Promise<WireResponse>;
   close(): Promise<void>;
@@ -37,8 +42,13 @@ export const METADATA = { Metadata: 'true' } as const;
 export async function openTransport(kind: TransportKind, options: EmulatorOptions = {}): Promise<Transport> {
   if (kind === 'inject') {
     const app = await buildSurface('imds', options);
-    const request = async (method: string, path: string, headers: Record<string, string> = {}) => {
-      const res = await app.inject({ method: method as 'GET', url: path, headers });
+    const request: Transport['request'] = async (method, path, headers = {}, body) => {
+      const res = await app.inject({
+        method: method as 'GET',
+        url: path,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
       return { status: res.statusCode, headers: out, body: res.body };
@@ -54,8 +64,8 @@ export async function openTransport(kind: TransportKind, options: EmulatorOption
   const emulator = await startEmulator(options);
   const base = emulator.urls.imds;
   if (!base) throw new Error('IMDS is not enabled by these options');
-  const request = async (method: string, path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${path}`, { method, headers, redirect: 'manual' });
+  const request: Transport['request'] = async (method, path, headers = {}, body) => {
+    const res = await fetch(`${base}${path}`, { method, headers, body: body ?? null, redirect: 'manual' });
     return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
   };
   return {
