@@ -57,7 +57,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
   );
   warnLocalTokensOnce(app.log);
 
-  app.all('/metadata/identity/oauth2/token', async (request: FastifyRequest, reply: FastifyReply) => {
+  const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;
     const query = request.query as Query;
@@ -78,9 +78,9 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (!result.ok) return fail(reply, tokenFailureError(result.failure));
     const body = imdsTokenBody(result.token, Math.floor(state.clock.now() / 1000));
     return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, IMDS_HEADERS);
-  });
+  };
 
-  app.all('/metadata/identity/info', (request: FastifyRequest, reply: FastifyReply) => {
+  const info = (request: FastifyRequest, reply: FastifyReply) => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;
     if (!isIdentityApiVersion((request.query as Query)['api-version'])) {
@@ -89,7 +89,12 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     const { systemAssigned, tenantId } = state.identities.current;
     if (!systemAssigned) return fail(reply, identityErrors.identityNotFound);
     return sendBytes(reply, 200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify({ tenantId })), IMDS_HEADERS);
-  });
+  };
+
+  // msal-node (and so @azure/identity) canonicalizes the endpoint to `.../oauth2/token/`: IMDS takes both.
+  for (const path of ['/metadata/identity/oauth2/token', '/metadata/identity/oauth2/token/'])
+    app.all(path, token);
+  for (const path of ['/metadata/identity/info', '/metadata/identity/info/']) app.all(path, info);
 };
 
 function fail(reply: FastifyReply, error: WireError): FastifyReply {
