@@ -17,9 +17,9 @@ const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 async function getJson(
   url: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Record<string, string> }> {
   const res = await fetch(url, { headers });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
 async function imdsToken(
@@ -32,7 +32,7 @@ async function imdsToken(
     Metadata: 'true',
   });
   assert.equal(status, 200, JSON.stringify(body));
-  return body.access_token;
+  return body.access_token ?? '';
 }
 
 /**
@@ -41,7 +41,7 @@ async function imdsToken(
  */
 async function verifyViaDiscovery(token: string, authority: string, audience: string) {
   const { body: config } = await getJson(`${authority}/.well-known/openid-configuration`);
-  const jwks = createRemoteJWKSet(new URL(config.jwks_uri));
+  const jwks = createRemoteJWKSet(new URL(config.jwks_uri ?? ''));
   return jwtVerify(token, jwks, { issuer: config.issuer, audience, algorithms: ['RS256'] });
 }
 
