@@ -2,14 +2,20 @@ import { Command, CommanderError } from 'commander';
 import { AzimdsError } from '../errors.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerControlCommands } from './commands/control.js';
+import { registerEnvCommand } from './commands/env.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerTokenCommand } from './commands/token.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 runtime failure (e.g. a port in use), 2 bad usage or bad configuration. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /** Builds the `azimds` command tree. Streams are injectable for tests. */
-export function buildProgram(out: NodeJS.WritableStream = process.stdout): Command {
+export function buildProgram(
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Command {
   const program = new Command('azimds')
     .description(
       'Azure Instance Metadata Service and managed-identity endpoints, emulated for laptops and CI',
@@ -20,6 +26,9 @@ export function buildProgram(out: NodeJS.WritableStream = process.stdout): Comma
   registerStartCommand(program, out);
   registerConfigCommands(program, out);
   registerControlCommands(program, out);
+  registerEnvCommand(program, out);
+  registerTokenCommand(program, out, err);
+  registerKeysCommands(program, out, err);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
