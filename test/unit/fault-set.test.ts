@@ -101,6 +101,15 @@ describe('fault rules: which requests', () => {
     assert.equal(hit(faults, '/metadata/identity/token/x'), undefined);
   });
 
+  test('a trailing slash on the request path is ignored, as IMDS ignores it (msal-node sends one)', () => {
+    const { faults } = faultSet();
+    faults.add({ path: TOKEN, status: 500 });
+    faults.add({ path: '/metadata/*/info', status: 503 });
+    assert.equal(hit(faults, `${TOKEN}/`)?.status, 500);
+    assert.equal(hit(faults, '/metadata/identity/info/')?.status, 503);
+    assert.equal(hit(faults, `${TOKEN}//`), undefined);
+  });
+
   test('regex characters in a path are literal', () => {
     const { faults } = faultSet();
     faults.add({ path: '/a.b/*', status: 500 });

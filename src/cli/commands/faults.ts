@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { FAULT_STATUSES, type FaultRuleInput } from '../../config/faults-schema.js';
 import { parseDuration } from '../../core/duration.js';
-import type { FaultRuleView } from '../../core/faults/fault-set.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, type FaultRuleView } from '../../core/faults/fault-set.js';
 import { AzimdsError } from '../../errors.js';
 import { ControlClient, type ControlFlags, withControlOptions } from '../control-client.js';
 
@@ -136,9 +136,11 @@ export function describeRule(rule: FaultRuleView): string {
   const what: string[] = [];
   if (rule.latencyMs) what.push(`latency ${rule.latencyMs}ms`);
   if (rule.status !== undefined) {
-    what.push(
-      `status ${rule.status}${rule.retryAfter !== undefined ? ` (Retry-After ${rule.retryAfter})` : ''}`,
-    );
+    const retryAfter =
+      rule.status === 429 || rule.status === 503
+        ? (rule.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)
+        : undefined;
+    what.push(`status ${rule.status}${retryAfter === undefined ? '' : ` (Retry-After ${retryAfter})`}`);
   }
   if (rule.reset) what.push('reset connection');
   if (rule.throttle) what.push(`throttle ${rule.throttle.requestsPerSecond}/s burst ${rule.throttle.burst}`);

@@ -1,0 +1,156 @@
+/**
+ * @azure/identity's retry behaviour against injected IMDS faults is what it is on Azure: on 429 and
+ * 503 it waits Retry-After and retries, on 500 and a reset connection it backs off and retries, on 404
+ * and 410 its own IMDS policy retries (410 with at least 3 s, Azure's "back within 70 s"); when the
+ * faults outlast its retries it gives up with a CredentialUnavailableError carrying the error code. The request
+ * log shows every attempt.
+ *
+ * Kept fast: Retry-After 0, small backoff options, one 404/410 each (the 410 retry still waits 1.5-3 s,
+ * the SDK's floor). Every test asks for its own
+ * resource so no token cache (msal-node's is process-wide) hides a request.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ManagedIdentityCredential } from '@azure/identity';
+import type { FaultRuleInput } from '../../src/config/faults-schema.js';
+import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
+
+const TOKEN_PATH = '/metadata/identity/oauth2/token';
+
+/** Variables that would send the SDK to another platform or credential; removed for this file. */
+const CONFLICTING = [
+  'IDENTITY_ENDPOINT',
+  'IDENTITY_HEADER',
+  'IDENTITY_SERVER_THUMBPRINT',
+  'IMDS_ENDPOINT',
+  'MSI_ENDPOINT',
+  'MSI_SECRET',
+  'AZURE_CLIENT_ID',
+  'AZURE_FEDERATED_TOKEN_FILE',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'http_proxy',
+  'https_proxy',
+];
+const saved = new Map<string, string | undefined>();
+function setEnv(name: string, value: string | undefined): void {
+  if (!saved.has(name)) saved.set(name, process.env[name]);
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+let azimds: EmulatorHandle;
+let resourceCount = 0;
+
+before(async () => {
+  azimds = await startEmulator();
+  for (const name of CONFLICTING) setEnv(name, undefined);
+  setEnv('AZURE_POD_IDENTITY_AUTHORITY_HOST', azimds.urls.imds);
+});
+after(async () => {
+  for (const [name, value] of saved) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await azimds.close();
+});
+
+/**
+ * msal-node keeps the IMDS source, with the network client (and so the retry options) of the FIRST
+ * ManagedIdentityCredential built in the process, in a static field: every credential here must use
+ * the same options. Backoff in milliseconds, not seconds; 2 retries (azure-core's default is 3).
+ */
+const MAX_RETRIES = 2;
+function credential(): ManagedIdentityCredential {
+  return new ManagedIdentityCredential({
+    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20, maxRetries: MAX_RETRIES },
+  });
+}
+
+/** Adds `rule` on the token path, asks for a token for a fresh resource, and returns what happened. */
+async function getTokenWith(rule: FaultRuleInput) {
+  azimds.faults.clear();
+  const fault = azimds.faults.add({ path: TOKEN_PATH, ...rule });
+  const after = azimds.requestLog.last;
+  const resource = `https://retry-${++resourceCount}.azimds.test`;
+  let token: string | undefined;
+  let error: (Error & { name: string }) | undefined;
+  try {
+    token = (await credential().getToken(`${resource}/.default`)).token;
+  } catch (e) {
+    error = e as Error;
+  }
+  const attempts = azimds.requestLog
+    .entries({ after })
+    // msal-node asks for the token path with a trailing slash.
+    .entries.filter((e) => e.path.startsWith(TOKEN_PATH) && e.query.resource === resource);
+  return { token, error, attempts, fault: azimds.faults.get(fault.id) };
+}
+
+describe('@azure/identity ManagedIdentityCredential on IMDS with injected faults', () => {
+  test('429 with Retry-After: retries after the wait and succeeds', async () => {
+    const r = await getTokenWith({ status: 429, retryAfter: 0, times: 2 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [429, 429, 200],
+    );
+  });
+
+  test('503 with Retry-After: retries and succeeds', async () => {
+    const r = await getTokenWith({ status: 503, retryAfter: 0, times: 1 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [503, 200],
+    );
+  });
+
+  test('500: backs off, retries and succeeds', async () => {
+    const r = await getTokenWith({ status: 500, times: 2 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [500, 500, 200],
+    );
+  });
+
+  test('a reset connection: retries and succeeds', async () => {
+    const r = await getTokenWith({ reset: true, times: 1 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [null, 200],
+    );
+  });
+
+  test('404 (IMDS updating): the IMDS retry policy retries and succeeds', async () => {
+    const r = await getTokenWith({ status: 404, times: 1 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [404, 200],
+    );
+  });
+
+  test('410 (IMDS updating, back within 70 s): the IMDS retry policy waits and succeeds', async () => {
+    const r = await getTokenWith({ status: 410, times: 1 });
+    assert.ok(r.token, String(r.error));
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      [410, 200],
+    );
+  });
+
+  test('503 that outlasts the retries: gives up after maxRetries with a CredentialUnavailableError', async () => {
+    const r = await getTokenWith({ status: 503, retryAfter: 0 });
+    assert.equal(r.token, undefined);
+    assert.equal(r.error?.name, 'CredentialUnavailableError');
+    // MSAL's error carries the body's error code and description.
+    assert.match(r.error?.message ?? '', /service_unavailable/);
+    assert.deepEqual(
+      r.attempts.map((a) => a.status),
+      Array(1 + MAX_RETRIES).fill(503),
+    );
+  });
+});
