@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 export { DEFAULTS } from './config/defaults.js';
+export type { FaultRuleInput, FaultStatus } from './config/faults-schema.js';
 export { loadConfig, resolveConfig } from './config/load.js';
 export type { LoadBalancerConfig } from './config/load-balancer.js';
 export type { ScheduledEventInput } from './config/scheduled-events.js';
@@ -19,9 +20,11 @@ export { configJsonSchema } from './config/schema.js';
 export type { AttestedDocument } from './core/attestation/attestation.js';
 export type { ApproveResult, ScheduledEvents } from './core/events/scheduled-events.js';
 export type { EventSource, EventStatus, EventType, ScheduledEvent } from './core/events/types.js';
+export type { FaultRuleView, FaultSet } from './core/faults/fault-set.js';
 export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
 export type { EmulatorState } from './core/state.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
+export type { EmulatorControls } from './server/controls.js';
 export {
   buildSurface,
   type EmulatorHandle,
@@ -29,3 +32,4 @@ export {
   type EmulatorUrls,
   startEmulator,
 } from './server/emulator.js';
+export type { RequestLog, RequestLogEntry, RequestLogPage } from './server/request-log.js';

@@ -1,7 +1,7 @@
 /**
  * @azure/identity's retry behaviour against injected IMDS faults is what it is on Azure: on 429 and
  * 503 it waits Retry-After and retries, on 500 and a reset connection it backs off and retries, on 404
- * and 410 its own IMDS policy retries (410 with at least 3 s, Azure's "back within 70 s"); when the
+ * and 410 its own IMDS policy retries (410 from a 3 s base, for Azure's "back within 70 s"); when the
  * faults outlast its retries it gives up with a CredentialUnavailableError carrying the error code. The request
  * log shows every attempt.
  *
