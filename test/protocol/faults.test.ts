@@ -215,6 +215,18 @@ describe('fault injection: connection reset (real HTTP)', () => {
   });
 });
 
+test('over inject(), a reset rule makes inject() reject, as a client sees a dropped connection', async () => {
+  const emu = await openEmulator('inject', {
+    faults: [{ path: '/metadata/versions', reset: true, times: 1 }],
+  });
+  try {
+    await assert.rejects(emu.imds('/metadata/versions', { headers: METADATA }));
+    assert.equal((await emu.imds('/metadata/versions', { headers: METADATA })).status, 200);
+  } finally {
+    await emu.close();
+  }
+});
+
 describe('fault injection: configuration', () => {
   test('rules from the config apply from start, and a reset restores them', async () => {
     const emu = await openEmulator('inject', {
