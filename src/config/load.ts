@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AzimdsError } from '../errors.js';
 import { fromGoSimulator, isGoSimulatorConfig } from './go-simulator.js';
+import { issueKey, issueMessage } from './issues.js';
 import { type Config, configSchema } from './schema.js';
 
 /**
@@ -112,16 +113,8 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 function formatIssues(error: z.ZodError, overrides: readonly Override[], origin: string): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-        .join('.')
-        .replace(/\.\[/g, '[');
       const from = overrides.findLast((o) => o.path.join('.') === issue.path.join('.'));
-      const key = path || '(top level)';
-      let message = issue.message;
-      if (issue.code === 'unrecognized_keys')
-        message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      return `${from ? from.source : origin}: ${key}: ${message}`;
+      return `${from ? from.source : origin}: ${issueKey(issue) || '(top level)'}: ${issueMessage(issue)}`;
     })
     .join('\n');
 }
