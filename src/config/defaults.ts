@@ -56,6 +56,25 @@ export const DEFAULTS = {
       /** Key file name below `dataDir`. */
       file: 'token-signing-keys.json',
     },
+    /**
+     * Where tokens come from when no `tokens.rules` entry says otherwise: `local`, minted by azimds
+     * (docs/token-sources.md). The Go simulator's config.json sets `service-principal`, as that tool
+     * handed out real tokens of its service principals.
+     */
+    source: 'local',
+    upstream: {
+      /** Cloud whose Entra ID service-principal sources ask, unless they name their own `cloud` or `authorityHost`. */
+      cloud: 'AzurePublicCloud' as 'AzurePublicCloud' | 'AzureUSGovernment' | 'AzureChinaCloud',
+      /**
+       * Longest wait for Entra ID per token (authority discovery and the token request together) before the
+       * client gets its platform's error: the Go simulator's 10 s HTTP timeout. Clients never hang on Entra.
+       */
+      timeoutMs: 10_000,
+    },
+    azureCli: {
+      /** Longest wait for `az account get-access-token` (a Python start, maybe a token refresh) before it is killed. */
+      timeoutMs: 20_000,
+    },
   },
   control: {
     /** The control API (docs/control-api.md) listens by default: tests and the CLI's `events`, `faults`, `logs`, ... use it. */
@@ -130,4 +149,8 @@ export const ENVIRONMENT_VARIABLES = {
   AZIMDS_LOG_LEVEL: 'Log level, like --log-level (key `logLevel`).',
   AZIMDS_DATA_DIR: 'Directory for keys and certificates (key `dataDir`).',
   AZIMDS_CONTROL_URL: 'Control API URL for the CLI commands that act on a running emulator (events, faults, logs, ...), like --url.',
+  AZIMDS_TOKEN_SOURCE:
+    'Default token source of every identity, like `start --token-source` (key `tokens.source`).',
+  AZIMDS_AUTHORITY_HOST:
+    'Entra ID authority host of service-principal sources (key `tokens.upstream.authorityHost`).',
 } as const;

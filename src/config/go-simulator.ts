@@ -8,7 +8,8 @@
  * ```
  *
  * `metadata` becomes the VM (`vm.compute`, `vm.network`); `tenantID` and `servicePrincipals` are kept
- * under `goSimulator` for the identity and token-source features.
+ * under `goSimulator` for the identity and token-source features, and each service principal becomes an
+ * identity whose tokens are real ones of that service principal (see `servicePrincipalIdentities`).
  */
 
 const GO_KEYS = new Set(['tenantID', 'servicePrincipals', 'metadata']);
@@ -39,5 +40,30 @@ export function fromGoSimulator(raw: object): Record<string, unknown> {
       ...(servicePrincipals !== undefined ? { servicePrincipals } : {}),
     };
   }
+  Object.assign(out, servicePrincipalIdentities(servicePrincipals));
   return out;
 }
+
+/**
+ * The Go simulator answered every token request with a real token of one of its service principals: the
+ * one whose client id the request named, else the first. azimds keeps that behaviour with identities:
+ * the system-assigned identity is the first service principal (no `client_id` selects it, and so does its
+ * own client id), each other one is a user-assigned identity with the service principal's client id, and
+ * the default token source is `service-principal` (built from `goSimulator.servicePrincipals`).
+ * Keys that are not client ids (GUIDs) get no identity of their own.
+ */
+function servicePrincipalIdentities(servicePrincipals: unknown): Record<string, unknown> {
+  if (servicePrincipals === null || typeof servicePrincipals !== 'object') return {};
+  const ids = Object.keys(servicePrincipals).filter((id) => GUID.test(id));
+  if (ids.length === 0) return {};
+  const [first, ...others] = ids;
+  return {
+    identity: {
+      systemAssigned: { enabled: true, clientId: first },
+      userAssigned: others.map((clientId) => ({ name: `sp-${clientId.toLowerCase()}`, clientId })),
+    },
+    tokens: { source: 'service-principal' },
+  };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

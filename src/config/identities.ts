@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
+import { checkSourceReferences, tokenSourceKeys } from './token-sources.js';
 
 /**
  * Config of the VM's managed identities (`identity`) and of the tokens azimds issues for them (`tokens`).
@@ -137,26 +138,30 @@ const keysSchema = z
   })
   .default({ store: DEFAULTS.tokens.keys.store, file: DEFAULTS.tokens.keys.file });
 
-export const tokensSchema = z.strictObject({
-  /** Lifetime of a minted token in seconds (Entra's managed-identity tokens live about 24 hours). */
-  lifetimeSeconds: z.coerce.number().int().min(1).max(31_536_000).default(DEFAULTS.tokens.lifetimeSeconds),
-  /**
-   * A cached token is re-minted when less than this many seconds (or half its lifetime, whichever is
-   * less) remain, as IMDS serves the same token to every caller until it nears expiry.
-   */
-  refreshBeforeSeconds: z.coerce.number().int().min(0).default(DEFAULTS.tokens.refreshBeforeSeconds),
-  /** `iss` of minted tokens and of the v1 discovery document; `{tenantId}` is replaced. Never the request's Host. */
-  issuer: z
-    .string()
-    .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL, optionally with {tenantId}')
-    .default(DEFAULTS.tokens.issuer),
-  /**
-   * Base URL at which clients reach azimds's discovery documents and JWKS (e.g. through a container
-   * port mapping). Default: the address the IMDS listener is bound to.
-   */
-  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
-  keys: keysSchema,
-});
+export const tokensSchema = z
+  .strictObject({
+    /** Lifetime of a minted token in seconds (Entra's managed-identity tokens live about 24 hours). */
+    lifetimeSeconds: z.coerce.number().int().min(1).max(31_536_000).default(DEFAULTS.tokens.lifetimeSeconds),
+    /**
+     * A cached token is re-minted when less than this many seconds (or half its lifetime, whichever is
+     * less) remain, as IMDS serves the same token to every caller until it nears expiry.
+     */
+    refreshBeforeSeconds: z.coerce.number().int().min(0).default(DEFAULTS.tokens.refreshBeforeSeconds),
+    /** `iss` of minted tokens and of the v1 discovery document; `{tenantId}` is replaced. Never the request's Host. */
+    issuer: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL, optionally with {tenantId}')
+      .default(DEFAULTS.tokens.issuer),
+    /**
+     * Base URL at which clients reach azimds's discovery documents and JWKS (e.g. through a container
+     * port mapping). Default: the address the IMDS listener is bound to.
+     */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    keys: keysSchema,
+    /** Where tokens come from: `source`, `sources`, `rules`, `upstream` (see config/token-sources.ts). */
+    ...tokenSourceKeys,
+  })
+  .superRefine(checkSourceReferences);
 
 export type IdentityConfig = z.output<typeof identitySchema>;
 export type UserAssignedConfig = z.output<typeof userAssignedSchema>;

@@ -31,6 +31,8 @@ export const ENV_KEYS: ReadonlyArray<{ name: string; path: readonly string[] }> 
   { name: 'AZIMDS_PORT', path: ['imds', 'port'] },
   { name: 'AZIMDS_LOG_LEVEL', path: ['logLevel'] },
   { name: 'AZIMDS_DATA_DIR', path: ['dataDir'] },
+  { name: 'AZIMDS_TOKEN_SOURCE', path: ['tokens', 'source'] },
+  { name: 'AZIMDS_AUTHORITY_HOST', path: ['tokens', 'upstream', 'authorityHost'] },
 ];
 
 /** Overrides from the environment (`AZIMDS_*`), in the table above. */

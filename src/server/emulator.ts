@@ -11,6 +11,7 @@ import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import type { EmulatorState } from '../core/state.js';
 import { TokenService } from '../core/tokens/service.js';
+import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, jsonError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
@@ -52,7 +53,7 @@ export interface EmulatorHandle extends EmulatorControls {
 }
 
 /** Creates the shared state of an emulator from a resolved config. */
-export function createState(config: Config): EmulatorState {
+export function createState(config: Config, log?: Logger): EmulatorState {
   const clock = new EmulatorClock();
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
@@ -62,7 +63,8 @@ export function createState(config: Config): EmulatorState {
     clock,
     machine,
     identities: new IdentityDirectory(config, machine),
-    tokens: new TokenService(config, clock),
+    // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
+    tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
     scheduledEvents: new ScheduledEvents({
       clock,
       vmName: () => machine.compute('name'),
@@ -151,7 +153,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 /** Starts an emulator from a resolved config (the CLI's entry point). */
 export async function startWithConfig(config: Config, log: Logger): Promise<EmulatorHandle> {
-  const state = createState(config);
+  const state = createState(config, log);
   const running: RunningListener[] = [];
   try {
     for (const spec of listenerSpecs(state)) running.push(await startListener(spec, log));
@@ -180,10 +182,11 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
  */
 export async function buildSurface(name: string, options: EmulatorOptions = {}) {
   const config = libraryConfig(options);
-  const state = createState(config);
+  const log = options.logger ?? createLogger(config.logLevel);
+  const state = createState(config, log);
   const spec = listenerSpecs(state).find((s) => s.name === name);
   if (!spec) throw new Error(`surface ${name} is not enabled by these options`);
-  const app = await buildListenerApp(spec, options.logger ?? createLogger(config.logLevel));
+  const app = await buildListenerApp(spec, log);
   await app.ready();
   return Object.assign(app, { state });
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { printableConfig } from '../../config/redact.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
+import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
@@ -10,6 +12,7 @@ import { VERSION } from '../version.js';
 
 interface StartFlags extends ConfigFlags {
   printConfig?: boolean;
+  tokenSource?: string;
 }
 
 /** `azimds start`: run the emulator until SIGINT/SIGTERM. */
@@ -20,14 +23,27 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
       .description('start the emulator and print how to point the Azure SDKs at it (Ctrl-C stops it)'),
   )
     .option('--print-config', 'print the resolved configuration (flags > env > file > defaults) and exit')
+    .option(
+      '--token-source <name>',
+      "where every identity's tokens come from: local, azure-cli, service-principal, static, or a source of tokens.sources (docs/token-sources.md)",
+    )
     .action(async (flags: StartFlags) => {
-      const config = configFromFlags(flags);
+      const config = configFromFlags(
+        flags,
+        flags.tokenSource === undefined
+          ? []
+          : [{ path: ['tokens', 'source'], value: flags.tokenSource, source: '--token-source' }],
+      );
       if (flags.printConfig) {
         // The VM as generated (ids, disks, NIC), so the output is a complete, reusable config file.
-        out.write(stringify({ ...config, vm: new Machine(config.vm).document }));
+        out.write(stringify(printableConfig({ ...config, vm: new Machine(config.vm).document })));
         return;
       }
       const log = createLogger(config.logLevel);
+      // The Go simulator's format keeps client secrets inline: its file should be owner-only.
+      if (flags.config && Object.keys(config.goSimulator?.servicePrincipals ?? {}).length > 0) {
+        warnIfExposed(flags.config, 'the Go simulator config (it holds client secrets)', log);
+      }
       const emulator = await startWithConfig(config, log);
       out.write(banner(emulator));
       await waitForSignal();

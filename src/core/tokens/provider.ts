@@ -60,7 +60,20 @@ export interface TokenFailure {
   readonly code: 'invalid-resource' | 'upstream';
   /** Text for the error body's description; never contains a secret. */
   readonly description: string;
+  /** For `upstream`: what went wrong, for platforms whose error shape distinguishes it (see `UpstreamReason`). */
+  readonly reason?: UpstreamReason;
+  /** The configured source that failed (`sp-dev`, `azure-cli`, ...); absent for the local issuer. */
+  readonly source?: string;
 }
+
+/**
+ * Why a real token source failed:
+ * - `timeout`: no answer within the source's timeout (the request was abandoned);
+ * - `network`: the identity provider could not be reached (DNS, connection, TLS);
+ * - `rejected`: it refused (bad credentials, no consent, `az login` needed) — retrying will not help;
+ * - `unavailable`: it failed on its side (5xx, throttling, a tool that crashed) — a retry may succeed.
+ */
+export type UpstreamReason = 'timeout' | 'network' | 'rejected' | 'unavailable';
 
 export type TokenResult =
   | { readonly ok: true; readonly token: AccessToken }

@@ -19,6 +19,7 @@ export class TokenService {
   readonly #clock: Clock;
   readonly #config: Config['tokens'];
   #provider: CachingTokenProvider;
+  #mintsLocally = true;
 
   constructor(
     config: Pick<Config, 'tokens' | 'dataDir'>,
@@ -42,9 +43,18 @@ export class TokenService {
     return this.#provider.getToken(request);
   }
 
-  /** Replaces the token source (wrapped in the same cache); cached tokens of the old source are dropped. */
-  useProvider(provider: TokenProvider): void {
+  /**
+   * Replaces the token source (wrapped in the same cache); cached tokens of the old source are dropped.
+   * `mintsLocally`: whether the new source can still hand out local tokens (see `mintsLocally`).
+   */
+  useProvider(provider: TokenProvider, mintsLocally = provider === this.local): void {
     this.#provider = this.#cached(provider);
+    this.#mintsLocally = mintsLocally;
+  }
+
+  /** Whether some request can get a locally minted token (false when every token comes from a real source). */
+  get mintsLocally(): boolean {
+    return this.#mintsLocally;
   }
 
   /** Starts signing with a new key; tokens signed by the old one stay verifiable until they expire. */

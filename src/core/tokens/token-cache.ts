@@ -9,6 +9,9 @@ export interface TokenCacheOptions {
   maxEntries?: number;
 }
 
+/** MSAL and the Azure SDKs treat a token with less than this many seconds left as expired. */
+const USABLE_SECONDS = 300;
+
 interface Entry {
   token?: AccessToken;
   pending?: Promise<TokenResult>;
@@ -18,7 +21,8 @@ interface Entry {
  * Caches tokens per (identity, resource) in front of any `TokenProvider`, as IMDS does: every caller
  * gets the same token until it nears expiry, then the next request fetches a new one. Concurrent
  * requests for the same pair share one call to the source; failures are not cached; `bypassCache`
- * fetches a fresh token and caches it.
+ * fetches a fresh token and caches it. When a refresh ahead of expiry fails upstream, the cached token
+ * is served while it stays usable (see `#usable`).
  */
 export class CachingTokenProvider implements TokenProvider {
   readonly name: string;
@@ -45,9 +49,20 @@ export class CachingTokenProvider implements TokenProvider {
       this.#entries.set(key, entry);
     }
     const target = entry;
-    const pending = this.#fetch(request).then((result) => {
+    const previous = entry.token;
+    const pending = this.#fetch(request).then((result): TokenResult => {
       if (target.pending === pending) delete target.pending;
       if (result.ok) target.token = result.token;
+      // A refresh ahead of expiry failed (Entra down, az slow): the cached token is still good for a
+      // while, so clients keep working; the next request tries the source again.
+      else if (
+        result.failure.code === 'upstream' &&
+        !request.bypassCache &&
+        previous &&
+        this.#usable(previous)
+      ) {
+        return { ok: true, token: previous };
+      }
       return result;
     });
     target.pending = pending;
@@ -57,6 +72,12 @@ export class CachingTokenProvider implements TokenProvider {
   /** Forgets every cached token (e.g. after the identities changed). */
   clear(): void {
     this.#entries.clear();
+  }
+
+  /** Still worth handing out: more than 5 minutes left (MSAL discards tokens with less), or a quarter of a short lifetime. */
+  #usable(token: AccessToken): boolean {
+    const remaining = token.expiresOn - this.#options.clock.now() / 1000;
+    return remaining > Math.min(USABLE_SECONDS, token.lifetimeSeconds / 4);
   }
 
   #fresh(token: AccessToken): boolean {

@@ -55,7 +55,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     identityErrors.tooManyRequests,
     state.config.imds.rateLimit.identity,
   );
-  warnLocalTokensOnce(app.log);
+  if (state.tokens.mintsLocally) warnLocalTokensOnce(app.log);
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const rejected = guard(request, reply, 'GET');
