@@ -234,6 +234,127 @@ export function controlError(status: number, code: string, message: string): Wir
   return jsonError(status, { error: { code, message } });
 }
 
+/*
+ * Managed-identity platforms other than IMDS (protocols.md §7, docs/platforms/*.md). Each platform
+ * has its own error shape; where Azure's wording is not known the text is azimds's [emu], in the
+ * platform's shape, and the status is the one the SDKs react to as they do on Azure.
+ */
+
+/**
+ * Azure Arc's HIMDS token endpoint. Its 400s are IMDS's (`identityErrors`); these are its own. Every
+ * 401 also carries `WWW-Authenticate: Basic realm=<new challenge file>` (added when sent), so a client
+ * that presented a wrong, used or expired secret can read the new file and retry.
+ */
+export const arcErrors = {
+  /** 401 [doc: status and header; body emu]: the first request of the handshake, without Authorization. */
+  challenge: oauthError(
+    401,
+    'unauthorized_client',
+    'Authorization required: read the secret from the file named in the WWW-Authenticate realm and retry with "Authorization: Basic <secret>"',
+  ),
+  /** 401 [emu]: the secret is not one this agent issued, was used already, or expired. */
+  secretRejected: oauthError(
+    401,
+    'unauthorized_client',
+    'The secret in the Authorization header is unknown, already used or expired (each is single-use and short-lived); read the new file named in the WWW-Authenticate realm and retry',
+  ),
+  /** 404 [sdk: status seen by MSAL from agents with user-assigned support; body emu]: the selector names no identity of the machine. */
+  identityNotFound: oauthError(404, 'invalid_request', 'Identity not found'),
+  /** 500 [emu]: the challenge file could not be written. */
+  challengeFailed: oauthError(500, 'unknown', 'The agent could not create the challenge file'),
+} as const;
+
+/**
+ * The legacy VM extension's `POST /oauth2/token` and Cloud Shell's MSI endpoint: IMDS's OAuth-style
+ * bodies (`identityErrors`), plus these.
+ */
+export const formTokenErrors = {
+  /** 405 [emu]: a verb the endpoint does not take. */
+  methodNotAllowed: (allow: string) =>
+    oauthError(405, 'invalid_request', `Method not allowed; use ${allow}`, { allow }),
+  /** 400 [emu]: the same parameter twice (query or form). */
+  duplicateParameter: oauthError(400, 'invalid_request', 'Duplicate parameters are not allowed'),
+} as const;
+
+/**
+ * An App Service (and Azure ML) token service error: `{"statusCode","message","correlationId"}`
+ * [obs], a fresh correlation id each time as on Azure. SDKs read `message` and `correlationId`.
+ */
+export function appServiceError(status: number, message: string): WireError {
+  return jsonError(status, { statusCode: status, message, correlationId: crypto.randomUUID() });
+}
+
+/** Messages of App Service's and Azure ML's token services; [obs] seen in real responses, else [emu]. */
+export const appServiceMessages = {
+  /** 400 [obs]: no identity matches the request (or none is assigned). */
+  identityNotFound: 'Unable to load the proper Managed Identity.',
+  /** 400 [emu]: more than one selector. */
+  severalSelectors:
+    'Only one of client_id, principal_id, object_id and mi_res_id may be specified in the token request.',
+  /** 400 [emu]: no `resource`. */
+  resourceMissing: "The request is missing the 'resource' parameter.",
+  /** 400 [emu]: no secret header. */
+  headerMissing: (header: string) => `The request is missing the ${header} header.`,
+  /** 401 [emu]: a secret header with the wrong value. */
+  headerInvalid: (header: string) => `The ${header} header is not valid.`,
+  /** 400 [emu]: api-version missing or not served here. */
+  apiVersionInvalid: (version: string | undefined, supported: string) =>
+    `The api-version '${version ?? ''}' is not supported. Supported versions: ${supported}.`,
+  /** 405 [emu]. */
+  methodNotAllowed: 'The token service answers GET requests only.',
+  /** 500 [emu]: the token source failed. */
+  tokenFailed: (reason: string) => `Failed to acquire a token. ${reason}`,
+} as const;
+
+/**
+ * A Service Fabric managed identity error: `{"error":{"correlationId","code","message"}}` [doc], a fresh
+ * correlation id each time. Codes and messages in `serviceFabricErrors`.
+ */
+export function serviceFabricError(status: number, code: string, message: string): WireError {
+  return jsonError(status, { error: { correlationId: crypto.randomUUID(), code, message } });
+}
+
+/** Service Fabric's documented errors (status, code, message) [doc]; statuses per its error table. */
+export const serviceFabricErrors = {
+  secretHeaderNotFound: [400, 'SecretHeaderNotFound', 'Secret is not found in the request headers.'],
+  managedIdentityNotFound: [
+    404,
+    'ManagedIdentityNotFound',
+    'Managed identity not found for the specified application host.',
+  ],
+  argumentNullOrEmpty: [
+    400,
+    'ArgumentNullOrEmpty',
+    "The parameter 'resource' should not be null or empty string.",
+  ],
+  invalidApiVersion: (version: string | undefined) =>
+    [
+      400,
+      'InvalidApiVersion',
+      `The api-version '${version ?? ''}' is not supported. Supported version is '2019-07-01-preview'.`,
+    ] as const,
+  internalServerError: [500, 'InternalServerError', 'An error occurred.'],
+} as const;
+
+/** Fault injection's answers on the App Service / Azure ML and Service Fabric surfaces, in their shapes. */
+export function platformFaultError(
+  shape: 'app-service' | 'service-fabric',
+  status: number,
+  retryAfter?: number,
+): WireError {
+  const text: Record<number, [string, string]> = {
+    404: ['NotFound', 'The token service is not available; retry the request.'],
+    410: ['Gone', 'The token service is being updated; retry the request.'],
+    429: ['TooManyRequests', 'Too many requests.'],
+    500: ['InternalServerError', 'An error occurred.'],
+    503: ['ServiceUnavailable', 'The token service is unavailable; retry the request.'],
+  };
+  const [code, message] = text[status] ?? ['Error', 'An error occurred.'];
+  const error =
+    shape === 'app-service' ? appServiceError(status, message) : serviceFabricError(status, code, message);
+  return retryAfter === undefined ? error : { ...error, headers: { 'retry-after': String(retryAfter) } };
+}
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
   | 'INVALID_INPUT'

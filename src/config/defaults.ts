@@ -139,6 +139,45 @@ export const DEFAULTS = {
     /** expiresOn - createdOn of a signed document: 6 hours, as Azure's documented examples and observed documents. */
     validitySeconds: 21_600,
   },
+  /**
+   * Managed-identity platforms other than IMDS (docs/platforms/*.md). Each is off unless enabled
+   * (`platforms.<name>.enabled` or `start --platform`), on its own listener at the port the real
+   * platform uses, bound to the top-level `host` unless its `host` says otherwise.
+   */
+  platforms: {
+    arc: {
+      /** HIMDS on Arc-enabled servers: IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token. */
+      port: 40342,
+      /**
+       * Where challenge files are written, per OS: the real agent's directories, since the Azure SDKs read
+       * the realm only from there. Other systems (no SDK supports Arc there) use `<dataDir>/arc-tokens`.
+       */
+      tokenDir: {
+        linux: '/var/opt/azcmagent/tokens',
+        win32: '%ProgramData%\\AzureConnectedMachineAgent\\Tokens',
+      } as Partial<Record<NodeJS.Platform, string>>,
+      /** How long a challenge secret may be redeemed (emulator clock); each is single-use. Clients read it at once. */
+      secretTtlSeconds: 60,
+      /**
+       * The agent honours `client_id` / `object_id` / `msi_res_id` and echoes the identity it used (agents
+       * since 1.67). `false` acts as older agents: selectors are ignored and the system-assigned identity answers.
+       */
+      userAssignedIdentities: true,
+      /** `compute.sku` / `compute.version` of HIMDS's instance document: the machine's OS, per osType. */
+      osSku: { Linux: 'Ubuntu 24.04.1 LTS', Windows: 'Windows Server 2022 Datacenter' },
+      osVersion: { Linux: '6.8.0-1017-azure', Windows: '10.0.20348' },
+    },
+    /** ManagedIdentityExtensionForLinux/Windows: `settings.port` of the extension, 50342 unless changed. */
+    vmExtension: { port: 50342 },
+    /** App Service's local token service (the docs' IDENTITY_ENDPOINT sample, http://localhost:42356/msi/token). */
+    appService: { port: 42356, path: '/msi/token' },
+    /** Cloud Shell's MSI_ENDPOINT, http://localhost:50342/oauth2/token: the same port as the VM extension. */
+    cloudShell: { port: 50342 },
+    /** Service Fabric's managed identity token service (the docs' sample, https://localhost:2377/...). */
+    serviceFabric: { port: 2377 },
+    /** Azure Machine Learning compute's MSI_ENDPOINT, http://127.0.0.1:46808/MSI/auth. */
+    azureMl: { port: 46808, path: '/MSI/auth' },
+  },
 } as const;
 
 /** The environment variables azimds reads, each overriding one config key (flags > env > file > defaults). */

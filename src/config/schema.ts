@@ -5,6 +5,7 @@ import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
 import { loadBalancerSchema } from './load-balancer.js';
+import { platformsSchema } from './platforms.js';
 import { scheduledEventsSchema } from './scheduled-events.js';
 
 /**
@@ -217,6 +218,8 @@ export const configSchema = z.strictObject({
   /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */
   faults: faultsSchema.default([]),
   /** The VM's managed identities and their tenant (see config/identities.ts). */
+  /** Managed-identity platforms other than IMDS: Arc, App Service, Service Fabric, ... (config/platforms.ts). */
+  platforms: platformsSchema.default(platformsSchema.parse({})),
   identity: identitySchema.default(identitySchema.parse({})),
   /** Tokens azimds issues: lifetime, issuer, signing keys (see config/identities.ts). */
   tokens: tokensSchema.default(tokensSchema.parse({})),

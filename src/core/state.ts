@@ -7,6 +7,7 @@ import type { FaultSet } from './faults/fault-set.js';
 import type { IdentityDirectory } from './identities/directory.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
+import type { Platforms } from './platforms/platforms.js';
 import type { TokenService } from './tokens/service.js';
 
 /**
@@ -29,6 +30,8 @@ export interface EmulatorState {
   readonly identities: IdentityDirectory;
   /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */
   readonly tokens: TokenService;
+  /** The other managed-identity platforms' secrets, TLS certificate and Arc directory (docs/platforms/). */
+  readonly platforms: Platforms;
   /** Fault-injection rules every surface applies (docs/faults.md). */
   readonly faults: FaultSet;
   /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */

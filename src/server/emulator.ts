@@ -9,6 +9,7 @@ import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
 import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
+import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
@@ -21,6 +22,7 @@ import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
+import { platformListenerSpecs, runningEnvironment } from '../protocols/platforms.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
@@ -38,6 +40,18 @@ export interface EmulatorUrls {
   imds?: string;
   /** The control API (docs/control-api.md), e.g. `http://127.0.0.1:8170`. */
   control?: string;
+  /** Azure Arc's HIMDS (docs/platforms/arc.md), e.g. `http://127.0.0.1:40342`. */
+  arc?: string;
+  /** The legacy VM extension's `/oauth2/token` (docs/platforms/vm-extension.md). */
+  vmExtension?: string;
+  /** App Service's token service; the path (`/msi/token`) follows (docs/platforms/app-service.md). */
+  appService?: string;
+  /** Cloud Shell's `/oauth2/token` (docs/platforms/cloud-shell.md). */
+  cloudShell?: string;
+  /** Service Fabric's token service, `https://...` (docs/platforms/service-fabric.md). */
+  serviceFabric?: string;
+  /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
+  azureMl?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -48,6 +62,21 @@ export interface EmulatorHandle extends EmulatorControls {
   readonly config: Config;
   /** Live state: the VM, the clock. Tests may change it; protocols see the change at once. */
   readonly state: EmulatorState;
+  /**
+   * The environment variables of code running on `platform` (`imds`, `arc`, `app-service`,
+   * `service-fabric`, ... or their ids such as `appService`), pointing at this emulator: a value per
+   * variable to set, `undefined` per managed-identity variable the platform does not set (remove it,
+   * or the SDKs may pick another platform). The SDKs read them when a credential is built.
+   * @example
+   * ```ts
+   * for (const [k, v] of Object.entries(azimds.env('app-service'))) {
+   *   if (v === undefined) delete process.env[k]; else process.env[k] = v;
+   * }
+   * const token = await new ManagedIdentityCredential().getToken('https://vault.azure.net/.default');
+   * ```
+   * @throws AzimdsError `NOT_RUNNING` when that platform is not enabled, `INVALID_INPUT` for an unknown name.
+   */
+  env(platform?: string): Record<string, string | undefined>;
   /** Stops every listener; resolves when all sockets are closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -74,6 +103,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     loadBalancer: new LoadBalancer(config.loadBalancer, machine),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
+    platforms: new Platforms(config, clock),
   };
 }
 
@@ -102,6 +132,8 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       headers: IMDS_HEADERS,
     });
   }
+  // Arc, App Service, Service Fabric, ...: one listener each (docs/platforms/).
+  specs.push(...platformListenerSpecs(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
@@ -121,6 +153,16 @@ export function libraryConfig(options: EmulatorOptions): Config {
   >;
   const imds = (raw.imds ?? {}) as Record<string, unknown>;
   raw.imds = { ...imds, port: imds.port ?? 0 };
+  // Each platform given, too: a free port unless the caller picks one.
+  const platforms = raw.platforms;
+  if (platforms && typeof platforms === 'object' && !Array.isArray(platforms)) {
+    raw.platforms = Object.fromEntries(
+      Object.entries(platforms).map(([id, p]) => [
+        id,
+        p && typeof p === 'object' ? { ...p, port: (p as { port?: unknown }).port ?? 0 } : p,
+      ]),
+    );
+  }
   raw.logLevel = raw.logLevel ?? 'silent';
   // Signing keys in memory unless the caller picks a data directory or a key store: tests never write to ~.
   const tokens = (raw.tokens ?? {}) as Record<string, unknown>;
@@ -169,6 +211,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
     config,
     state,
     ...emulatorControls(state),
+    env: (platform = 'imds') => runningEnvironment(state, urls, platform),
     close: () => {
       closing ??= Promise.all(running.map((l) => l.app.close())).then(() => undefined);
       return closing;

@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander';
+import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../../core/platforms/catalog.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
+import { environmentFromConfig, formatPlatformEnvironment, parseTokenPlatform } from '../platforms.js';
 import {
   defaultShell,
   formatEnvironment,
@@ -11,6 +13,7 @@ import {
 
 interface EnvFlags extends ConfigFlags {
   shell?: Shell;
+  platform?: TokenPlatform;
 }
 
 /** `azimds env`: the variables that send the Azure SDKs to an emulator started with the same flags. */
@@ -27,7 +30,17 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
         SHELLS,
       ),
     )
+    .option(
+      '--platform <name>',
+      `the platform's variables (unsetting other platforms'): imds, ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/)`,
+      parseTokenPlatform,
+    )
     .action((flags: EnvFlags) => {
+      if (flags.platform !== undefined) {
+        const env = environmentFromConfig(configFromFlags(flags), flags.platform);
+        out.write(formatPlatformEnvironment(env, flags.shell ?? defaultShell()));
+        return;
+      }
       const urls = urlsFromConfig(configFromFlags(flags));
       out.write(formatEnvironment(sdkEnvironment(urls), flags.shell ?? defaultShell()));
     });

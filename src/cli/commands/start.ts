@@ -3,16 +3,24 @@ import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
+import type { PlatformId } from '../../core/platforms/catalog.js';
 import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
+import {
+  PLATFORM_LIST_HELP,
+  parsePlatformList,
+  platformBannerLines,
+  platformOverrides,
+} from '../platforms.js';
 import { sdkEnvironment } from '../sdk-environment.js';
 import { VERSION } from '../version.js';
 
 interface StartFlags extends ConfigFlags {
   printConfig?: boolean;
   tokenSource?: string;
+  platform?: PlatformId[];
 }
 
 /** `azimds start`: run the emulator until SIGINT/SIGTERM. */
@@ -27,13 +35,14 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
       '--token-source <name>',
       "where every identity's tokens come from: local, azure-cli, service-principal, static, or a source of tokens.sources (docs/token-sources.md)",
     )
+    .option('--platform <names>', PLATFORM_LIST_HELP, parsePlatformList)
     .action(async (flags: StartFlags) => {
-      const config = configFromFlags(
-        flags,
-        flags.tokenSource === undefined
+      const config = configFromFlags(flags, [
+        ...(flags.tokenSource === undefined
           ? []
-          : [{ path: ['tokens', 'source'], value: flags.tokenSource, source: '--token-source' }],
-      );
+          : [{ path: ['tokens', 'source'], value: flags.tokenSource, source: '--token-source' }]),
+        ...platformOverrides(flags.platform),
+      ]);
       if (flags.printConfig) {
         // The VM as generated (ids, disks, NIC), so the output is a complete, reusable config file.
         out.write(stringify(printableConfig({ ...config, vm: new Machine(config.vm).document })));
@@ -65,6 +74,7 @@ function banner(emulator: EmulatorHandle): string {
       `  Control API  ${emulator.urls.control}   (azimds faults|logs|clock|events|reset; docs/control-api.md)`,
     );
   }
+  lines.push(...platformBannerLines(emulator));
   lines.push('', 'Point the Azure SDKs at it:');
   for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
   if (emulator.urls.imds) {

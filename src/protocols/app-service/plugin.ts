@@ -1,0 +1,149 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IdentitySelector, SelectionError } from '../../core/identities/identity.js';
+import type { EmulatorState } from '../../core/state.js';
+import type { AccessToken } from '../../core/tokens/provider.js';
+import { appServiceError, appServiceMessages, platformFaultError } from '../../errors.js';
+import type { ListenerSpec } from '../../server/listener.js';
+import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { platformListenerSpec } from '../shared/listener.js';
+import {
+  isResource,
+  mintToken,
+  type Params,
+  param,
+  type SelectorNames,
+  selectorsFrom,
+} from '../shared/token-request.js';
+
+/** The two versions of App Service's protocol: header, selectors, and `expires_on` of each. */
+interface AppServiceVersion {
+  /** Header carrying the secret (IDENTITY_HEADER in 2019-08-01, MSI_SECRET in 2017-09-01). */
+  readonly header: 'x-identity-header' | 'secret';
+  /** The header as named in messages. */
+  readonly headerName: string;
+  readonly selectors: SelectorNames;
+  readonly body: (token: AccessToken, windows: boolean) => Buffer;
+}
+
+const VERSIONS: Readonly<Record<string, AppServiceVersion>> = {
+  '2019-08-01': {
+    header: 'x-identity-header',
+    headerName: 'X-IDENTITY-HEADER',
+    // principal_id and object_id are aliases (Go sends the first, msal the second): both at once are two.
+    selectors: [
+      ['client_id', 'clientId'],
+      ['principal_id', 'principalId'],
+      ['object_id', 'principalId'],
+      ['mi_res_id', 'resourceId'],
+    ],
+    body: (token) =>
+      Buffer.from(
+        JSON.stringify({
+          access_token: token.accessToken,
+          expires_on: String(token.expiresOn),
+          resource: token.resource,
+          token_type: token.tokenType,
+          client_id: token.clientId,
+        }),
+      ),
+  },
+  '2017-09-01': {
+    header: 'secret',
+    headerName: 'secret',
+    selectors: [['clientid', 'clientId']],
+    body: (token, windows) =>
+      Buffer.from(
+        JSON.stringify({
+          access_token: token.accessToken,
+          expires_on: appServiceDate(token.expiresOn, windows),
+          resource: token.resource,
+          token_type: token.tokenType,
+        }),
+      ),
+  },
+};
+
+const SUPPORTED = Object.keys(VERSIONS).join(', ');
+
+const selectionMessages: Record<SelectionError, string> = {
+  'identity-not-found': appServiceMessages.identityNotFound,
+  'multiple-user-assigned': appServiceMessages.identityNotFound,
+  'several-selectors': appServiceMessages.severalSelectors,
+};
+
+/**
+ * App Service's (and Functions', Container Apps') local token service (protocols.md §7.1, §7.2), both
+ * versions on one path as App Service serves them:
+ *
+ * - `api-version=2019-08-01`: `X-IDENTITY-HEADER: <IDENTITY_HEADER>`; selectors `client_id`,
+ *   `principal_id` / `object_id`, `mi_res_id`; body `{access_token, expires_on, resource, token_type,
+ *   client_id}` with `expires_on` an epoch string.
+ * - `api-version=2017-09-01`: `secret: <MSI_SECRET>`; selector `clientid`; `expires_on` a date string
+ *   as App Service on Windows (`1/16/2020 5:24:12 AM +00:00`) or Linux (`01/16/2020 05:24:12 +00:00`)
+ *   writes it, following the VM's `osType`.
+ *
+ * Errors are `{statusCode, message, correlationId}`. `token_sha256_to_refresh` (MSAL's revocation
+ * signal) fetches a fresh token.
+ */
+export const appServicePlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
+  const { platforms } = state;
+  const fail = (reply: FastifyReply, status: number, message: string) =>
+    sendWireError(reply, appServiceError(status, message));
+
+  app.all(state.config.platforms.appService.path, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'GET') {
+      reply.header('allow', 'GET');
+      return fail(reply, 405, appServiceMessages.methodNotAllowed);
+    }
+    const query = request.query as Params;
+    const apiVersion = param(query, 'api-version');
+    const version = apiVersion === undefined ? undefined : VERSIONS[apiVersion];
+    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, SUPPORTED));
+    const presented = request.headers[version.header];
+    if (typeof presented !== 'string' || presented === '') {
+      return fail(reply, 400, appServiceMessages.headerMissing(version.headerName));
+    }
+    if (!platforms.secrets.matches('appService', presented)) {
+      return fail(reply, 401, appServiceMessages.headerInvalid(version.headerName));
+    }
+    const resource = param(query, 'resource');
+    if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
+    const selectors: IdentitySelector[] = selectorsFrom(query, version.selectors);
+    const selection = state.identities.select(selectors);
+    if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
+    const refresh = param(query, 'token_sha256_to_refresh') !== undefined;
+    const result = await mintToken(state, request, selection.identity, resource, refresh);
+    if (!result.ok) {
+      const status = result.failure.code === 'invalid-resource' ? 400 : 500;
+      return fail(reply, status, appServiceMessages.tokenFailed(result.failure.description));
+    }
+    const windows = state.machine.compute('osType') === 'Windows';
+    return sendBytes(reply, 200, JSON_CONTENT_TYPE, version.body(result.token, windows));
+  });
+};
+
+/** App Service's listener (default port 42356, path `/msi/token`). */
+export function appServiceListenerSpec(state: EmulatorState): ListenerSpec {
+  return platformListenerSpec('appService', state, appServicePlugin as never, {
+    notFound: () => appServiceError(404, 'The requested resource is not found.'),
+    internal: () => appServiceError(500, 'An error occurred.'),
+    fault: (_request, status, retryAfter) => platformFaultError('app-service', status, retryAfter),
+  });
+}
+
+/**
+ * `expires_on` of the 2017-09-01 protocol: the UTC time in .NET's en-US general format, as App
+ * Service writes it — Windows `M/d/yyyy h:mm:ss AM +00:00`, Linux `MM/dd/yyyy HH:mm:ss +00:00`.
+ */
+export function appServiceDate(epochSeconds: number, windows: boolean): string {
+  const d = new Date(epochSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const month = d.getUTCMonth() + 1;
+  const day = d.getUTCDate();
+  const year = d.getUTCFullYear();
+  const time = `${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  if (!windows) return `${two(month)}/${two(day)}/${year} ${two(d.getUTCHours())}:${time} +00:00`;
+  const hours = d.getUTCHours();
+  const h12 = hours % 12 === 0 ? 12 : hours % 12;
+  return `${month}/${day}/${year} ${h12}:${time} ${hours < 12 ? 'AM' : 'PM'} +00:00`;
+}

@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify';
+import type { IdentitySelector, ManagedIdentity } from '../../core/identities/identity.js';
+import type { EmulatorState } from '../../core/state.js';
+import type { TokenResult } from '../../core/tokens/provider.js';
+import { setRequestIdentity } from '../../server/request-log.js';
+
+/** Request parameters (query or form), as fastify's query parser gives them: repeated names are arrays. */
+export type Params = Record<string, string | string[] | undefined>;
+
+/** A platform's names for identity selectors, e.g. App Service's `[['client_id', 'clientId'], ['principal_id', 'principalId'], ...]`. */
+export type SelectorNames = ReadonlyArray<readonly [string, IdentitySelector['by']]>;
+
+/** The selectors `params` carries under `names`; an empty value counts as absent (a script's unset variable). */
+export function selectorsFrom(params: Params, names: SelectorNames): IdentitySelector[] {
+  const selectors: IdentitySelector[] = [];
+  for (const [name, by] of names) {
+    const value = params[name];
+    if (typeof value === 'string' && value !== '') selectors.push({ by, value });
+  }
+  return selectors;
+}
+
+/** The first value of a parameter, or undefined. */
+export function param(params: Params, name: string): string | undefined {
+  const value = params[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** True when a parameter appears more than once. */
+export function hasDuplicate(params: Params): boolean {
+  for (const key in params) if (Array.isArray(params[key])) return true;
+  return false;
+}
+
+/** Parses an `application/x-www-form-urlencoded` body (any bytes: a malformed body parses to what it can). */
+export function parseForm(body: unknown): Params {
+  const out: Params = {};
+  if (!Buffer.isBuffer(body) || body.length === 0) return out;
+  for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
+    const seen = out[key];
+    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
+}
+
+/**
+ * A token for `identity` and `resource` from the emulator's token service (cached per pair, as every
+ * platform's token service caches), recording the identity in the request log.
+ */
+export function mintToken(
+  state: EmulatorState,
+  request: FastifyRequest,
+  identity: ManagedIdentity,
+  resource: string,
+  bypassCache = false,
+): Promise<TokenResult> {
+  setRequestIdentity(request, identity.clientId);
+  return state.tokens.getToken({ identity, resource, bypassCache });
+}
+
+/** Seconds since the epoch on the emulator's clock. */
+export function nowSeconds(state: EmulatorState): number {
+  return Math.floor(state.clock.now() / 1000);
+}
+
+/** True when `resource` is a usable audience (present and not blank). */
+export function isResource(resource: string | undefined): resource is string {
+  return typeof resource === 'string' && resource.trim() !== '';
+}
