@@ -135,6 +135,19 @@ describe('key sources', () => {
     assert.throws(() => new StaticKeyStore(short, 0), isKeyStoreError);
   });
 
+  test('memory stores prepare the process key in the background and share it until rotated', async () => {
+    const a = new MemoryKeyStore(new EmulatorClock(), 3600);
+    const b = new MemoryKeyStore(new EmulatorClock(), 3600);
+    await Promise.all([a.ready(), b.ready()]);
+    assert.equal(a.signingKey().kid, b.signingKey().kid);
+    const rotated = a.rotate();
+    assert.notEqual(rotated.kid, b.signingKey().kid);
+    assert.deepEqual(
+      a.publicKeys().map((k) => k.kid),
+      [rotated.kid, b.signingKey().kid],
+    );
+  });
+
   test('keeps keys in memory when tokens.keys.store is memory', () => {
     const config = resolveConfig({ dataDir: freshDir(), tokens: { keys: { store: 'memory' } } });
     assert.ok(createKeyStore(config, new EmulatorClock()) instanceof MemoryKeyStore);

@@ -1,3 +1,4 @@
+import { generateKeyPair } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { AzimdsError } from '../../errors.js';
@@ -7,6 +8,7 @@ import {
   exportPrivateJwk,
   generateSigningKey,
   importPrivateKey,
+  MODULUS_BITS,
   type SigningKey,
   signingKeyFrom,
 } from './keys.js';
@@ -25,6 +27,12 @@ export interface KeyStore {
   publicKeys(): readonly SigningKey[];
   /** Generates a new signing key and retires the current one; returns the new key. */
   rotate(): SigningKey;
+  /**
+   * Resolves when the keys are at hand. A store may prepare them in the background (memory keys are
+   * generated off the event loop so that `startEmulator()` stays fast); the synchronous methods still
+   * work before, at the cost of generating in the foreground.
+   */
+  ready(): Promise<void>;
 }
 
 /** How long a retired key stays published: the longest a token it signed can live, plus a margin. */
@@ -47,34 +55,68 @@ function withRotation(keys: readonly SigningKey[], now: number, retention: numbe
 }
 
 // One key per process for in-memory stores: generating an RSA key takes tens of milliseconds, and a
-// test suite may start many emulators. Rotation gives a store its own fresh key.
+// test suite may start many emulators. It is generated on the libuv thread pool, so starting an
+// emulator does not wait for it. Rotation gives a store its own fresh key.
 let processKey: SigningKey | undefined;
+let processKeyPending: Promise<SigningKey> | undefined;
+
+function processKeyInBackground(now: number): Promise<SigningKey> {
+  processKeyPending ??= new Promise<SigningKey>((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: MODULUS_BITS }, (error, _publicKey, privateKey) => {
+      if (error) reject(error);
+      else resolve((processKey ??= signingKeyFrom(privateKey, now)));
+    });
+  });
+  return processKeyPending;
+}
 
 /** Keys that live and die with the process; nothing is written. */
 export class MemoryKeyStore implements KeyStore {
   readonly location = 'memory';
-  #keys: SigningKey[];
+  #keys: SigningKey[] | undefined;
+  readonly #ready: Promise<void>;
   readonly #clock: Clock;
   readonly #retention: number;
 
   constructor(clock: Clock, lifetimeSeconds: number) {
     this.#clock = clock;
     this.#retention = retentionMs(lifetimeSeconds);
-    processKey ??= generateSigningKey(clock.now());
-    this.#keys = [processKey];
+    if (processKey) this.#keys = [processKey];
+    this.#ready = processKey
+      ? Promise.resolve()
+      : processKeyInBackground(clock.now()).then(
+          (key) => {
+            this.#keys ??= [key];
+          },
+          // Surfaces (synchronously) from #current() when a key is needed.
+          () => {},
+        );
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   signingKey(): SigningKey {
-    return this.#keys[0] as SigningKey;
+    return this.#current()[0] as SigningKey;
   }
 
   publicKeys(): readonly SigningKey[] {
-    return published(this.#keys, this.#clock.now(), this.#retention);
+    return published(this.#current(), this.#clock.now(), this.#retention);
   }
 
   rotate(): SigningKey {
-    this.#keys = withRotation(this.#keys, this.#clock.now(), this.#retention);
+    this.#keys = withRotation(this.#current(), this.#clock.now(), this.#retention);
     return this.signingKey();
+  }
+
+  /** The keys; generated in the foreground if asked for before the background generation finished. */
+  #current(): SigningKey[] {
+    if (!this.#keys) {
+      processKey ??= generateSigningKey(this.#clock.now());
+      this.#keys = [processKey];
+    }
+    return this.#keys;
   }
 }
 
@@ -96,6 +138,10 @@ export class StaticKeyStore implements KeyStore {
         },
       );
     }
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   signingKey(): SigningKey {
@@ -150,6 +196,10 @@ export class FileKeyStore implements KeyStore {
     }
     this.#keys = loaded.keys;
     this.#stamp = loaded.stamp;
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   signingKey(): SigningKey {

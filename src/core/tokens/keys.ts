@@ -33,7 +33,7 @@ export interface JwksKey extends PublicJwk {
 }
 
 /** RSA modulus size of generated keys; Entra signs with 2048-bit RSA keys. */
-const MODULUS_BITS = 2048;
+export const MODULUS_BITS = 2048;
 
 /** Generates a fresh RSA signing key. Takes tens of milliseconds. */
 export function generateSigningKey(now: number): SigningKey {

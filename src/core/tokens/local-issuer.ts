@@ -65,6 +65,7 @@ export class LocalIssuer implements TokenProvider {
   }
 
   async getToken(request: TokenRequest): Promise<TokenResult> {
+    await this.#options.keys.ready();
     return this.mint(request);
   }
 }

@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../clock.js';
 import { resolveDataDir } from '../data-dir.js';
+import type { ManagedIdentity } from '../identities/identity.js';
 import { FileKeyStore, type KeyStore, MemoryKeyStore, StaticKeyStore } from './key-store.js';
 import type { SigningKey } from './keys.js';
 import { LocalIssuer } from './local-issuer.js';
-import type { TokenProvider, TokenRequest, TokenResult } from './provider.js';
+import type { AccessToken, TokenProvider, TokenRequest, TokenResult } from './provider.js';
 import { CachingTokenProvider } from './token-cache.js';
 
 /**
@@ -43,6 +44,11 @@ export class TokenService {
     return this.#provider.getToken(request);
   }
 
+  /** The cached token for `request` when one is still good, synchronously (the hot path); else undefined. */
+  cachedToken(request: TokenRequest): AccessToken | undefined {
+    return this.#provider.peek(request);
+  }
+
   /**
    * Replaces the token source (wrapped in the same cache); cached tokens of the old source are dropped.
    * `mintsLocally`: whether the new source can still hand out local tokens (see `mintsLocally`).
@@ -55,6 +61,19 @@ export class TokenService {
   /** Whether some request can get a locally minted token (false when every token comes from a real source). */
   get mintsLocally(): boolean {
     return this.#mintsLocally;
+  }
+
+  /**
+   * Mints and discards one token for `identity` once the keys are ready, in the background: the first
+   * signature with a key and the first run of the claims code cost about a millisecond more than
+   * later ones, and that should not land on the first client.
+   */
+  warmUp(identity: ManagedIdentity | undefined): void {
+    if (!identity) return;
+    void this.keys.ready().then(
+      () => this.local.mint({ identity, resource: 'https://management.azure.com/' }),
+      () => {},
+    );
   }
 
   /** Starts signing with a new key; tokens signed by the old one stay verifiable until they expire. */

@@ -69,6 +69,13 @@ export class CachingTokenProvider implements TokenProvider {
     return pending;
   }
 
+  /** The cached token for the request if it is still good (synchronous; undefined on `bypassCache`). */
+  peek(request: TokenRequest): AccessToken | undefined {
+    if (request.bypassCache) return undefined;
+    const token = this.#entries.get(`${request.identity.principalId}\n${request.resource}`)?.token;
+    return token && this.#fresh(token) ? token : undefined;
+  }
+
   /** Forgets every cached token (e.g. after the identities changed). */
   clear(): void {
     this.#entries.clear();

@@ -3,6 +3,7 @@ import type { IdentitySelector, SelectionError } from '../../core/identities/ide
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
+import type { AccessToken } from '../../core/tokens/provider.js';
 import { identityErrors, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { setRequestIdentity } from '../../server/request-log.js';
@@ -56,8 +57,20 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     state.config.imds.rateLimit.identity,
   );
   if (state.tokens.mintsLocally) warnLocalTokensOnce(app.log);
+  // Resolve the identities and warm the signing path now rather than on the first client's request.
+  state.tokens.warmUp(state.identities.all()[0]);
 
-  const token = async (request: FastifyRequest, reply: FastifyReply) => {
+  const sendToken = (reply: FastifyReply, token: AccessToken): FastifyReply =>
+    sendBytes(
+      reply,
+      200,
+      JSON_CONTENT_TYPE,
+      imdsTokenBody(token, Math.floor(state.clock.now() / 1000)),
+      IMDS_HEADERS,
+    );
+
+  // Not `async`: a cached token (nearly every request) is answered without a promise.
+  const token = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;
     const query = request.query as Query;
@@ -70,14 +83,18 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
     setRequestIdentity(request, selection.identity.clientId);
     const bypass = query.bypass_cache;
-    const result = await state.tokens.getToken({
+    const tokenRequest = {
       identity: selection.identity,
       resource,
       bypassCache: typeof bypass === 'string' && bypass.toLowerCase() === 'true',
-    });
-    if (!result.ok) return fail(reply, tokenFailureError(result.failure));
-    const body = imdsTokenBody(result.token, Math.floor(state.clock.now() / 1000));
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, IMDS_HEADERS);
+    };
+    const cached = state.tokens.cachedToken(tokenRequest);
+    if (cached) return sendToken(reply, cached);
+    return state.tokens
+      .getToken(tokenRequest)
+      .then((result) =>
+        result.ok ? sendToken(reply, result.token) : fail(reply, tokenFailureError(result.failure)),
+      );
   };
 
   const info = (request: FastifyRequest, reply: FastifyReply) => {

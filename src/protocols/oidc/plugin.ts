@@ -61,9 +61,11 @@ export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { s
       return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, HEADERS);
     };
 
-  const keys = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  const keys = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     if (!tenantOf(request))
       return sendWireError(reply, tenantNotFound((request.params as TenantParams).tenant));
+    // Memory keys may still be generating in the background right after start.
+    await state.tokens.keys.ready();
     const published = state.tokens.keys.publicKeys();
     const signature = published.map((k) => k.kid).join(',');
     if (signature !== keysSignature) {

@@ -1,0 +1,569 @@
+/**
+ * The bench's small library: scenarios, a load generator, the two servers compared (azimds from
+ * dist/ and a bare `node:http` server replaying azimds's exact response), and start-up timers.
+ *
+ * Method (see docs/performance.md): each server runs in its own child process; the load generator
+ * runs in this process on a fixed number of keep-alive connections (closed loop: each connection
+ * sends its next request when the previous response is complete). After a warm-up, rounds
+ * alternate bare/azimds in ABBA order so slow drift of the machine hits both alike. Each round is
+ * bounded in time and in requests. The servers' own CPU time per request is read from the children,
+ * so a saturated load generator cannot hide a difference.
+ */
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
+import type { EmulatorOptions } from '../src/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/** One request shape to compare. Add a line to bench/scenarios.ts to bench a new one. */
+export interface Scenario {
+  /** Short name for the report. */
+  name: string;
+  /** Request path with its query string. */
+  path: string;
+  /** Default `GET`. */
+  method?: string;
+  /** Request headers; default `{ Metadata: 'true' }`. */
+  headers?: Record<string, string>;
+  /** Request body (sent with a Content-Length). */
+  body?: string;
+  /** Status every response must have; default 200. */
+  status?: number;
+  /** Which of the handle's `urls` to send to; default `imds`. */
+  surface?: string;
+  /** `startEmulator()` options (JSON-serializable) of the azimds child. */
+  options?: EmulatorOptions;
+  /** True: the headline figure compared to the target. */
+  headline?: boolean;
+}
+
+/** A scenario in one line: `scenario('instance', '/metadata/instance?api-version=…')`. */
+export function scenario(name: string, path: string, more: Omit<Scenario, 'name' | 'path'> = {}): Scenario {
+  return { name, path, ...more };
+}
+
+/** How long and how hard to load the servers. */
+export interface Settings {
+  /** Measured rounds per server. */
+  rounds: number;
+  /** Length of one round. */
+  roundMs: number;
+  /** Unmeasured load per server before the rounds (JIT, caches). */
+  warmupMs: number;
+  /** Concurrent keep-alive connections. */
+  connections: number;
+  /** Upper bound of requests in one round, whatever its length. */
+  maxRequestsPerRound: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  rounds: 5,
+  roundMs: 2000,
+  warmupMs: 1500,
+  connections: 10,
+  maxRequestsPerRound: 1_000_000,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Load generator: raw keep-alive sockets, no HTTP client library in the way.
+
+export interface LoadTarget {
+  host: string;
+  port: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  /** Responses whose status was not the expected one, and broken connections. */
+  errors: number;
+  elapsedMs: number;
+  /** Latency of every completed request, in ms (unsorted). */
+  latencies: Float64Array;
+  /** CPU the load generator used, as a fraction of one core (near 1 means it limited the run). */
+  clientCpu: number;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** Serializes a scenario's request once; every request on every connection sends these bytes. */
+export function requestBytes(target: LoadTarget, s: Scenario): Buffer {
+  const headers = { Host: `${target.host}:${target.port}`, ...(s.headers ?? { Metadata: 'true' }) };
+  let head = `${s.method ?? 'GET'} ${s.path} HTTP/1.1\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  if (s.body !== undefined) head += `Content-Length: ${Buffer.byteLength(s.body)}\r\n`;
+  return Buffer.from(`${head}\r\n${s.body ?? ''}`);
+}
+
+/**
+ * Closed-loop load: `connections` sockets, each sending the next request as soon as the previous
+ * response is complete, until `durationMs` has passed or `maxRequests` were sent.
+ */
+export function runLoad(
+  target: LoadTarget,
+  s: Scenario,
+  durationMs: number,
+  connections: number,
+  maxRequests: number,
+): Promise<LoadResult> {
+  const bytes = requestBytes(target, s);
+  const expected = s.status ?? 200;
+  const latencies = new Float64Array(maxRequests);
+  let completed = 0;
+  let issued = 0;
+  let errors = 0;
+  let open = connections;
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const deadline = start + durationMs;
+
+  return new Promise((resolve) => {
+    const finished = () => {
+      if (--open > 0) return;
+      const elapsedMs = performance.now() - start;
+      const cpu = process.cpuUsage(cpuStart);
+      resolve({
+        requests: completed,
+        errors,
+        elapsedMs,
+        latencies: latencies.slice(0, completed),
+        clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+      });
+    };
+    for (let c = 0; c < connections; c++) {
+      const socket = connect(target.port, target.host);
+      socket.setNoDelay(true);
+      let pending: Buffer | undefined;
+      let bodyStart = -1;
+      let total = -1;
+      let sentAt = 0;
+      let done = false;
+      const next = () => {
+        if (issued >= maxRequests || performance.now() >= deadline) {
+          done = true;
+          socket.end();
+          return;
+        }
+        issued++;
+        pending = undefined;
+        bodyStart = -1;
+        total = -1;
+        sentAt = performance.now();
+        socket.write(bytes);
+      };
+      socket.on('connect', next);
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+        if (bodyStart < 0) {
+          const end = pending.indexOf(HEADER_END);
+          if (end < 0) return;
+          bodyStart = end + 4;
+          const head = pending.toString('latin1', 0, end);
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+          if (!length) {
+            errors++;
+            socket.destroy();
+            return;
+          }
+          total = bodyStart + Number(length[1]);
+          if (Number(head.slice(9, 12)) !== expected) errors++;
+        }
+        if (pending.length < total) return;
+        latencies[completed++] = performance.now() - sentAt;
+        next();
+      });
+      socket.on('error', () => {
+        if (!done) errors++;
+      });
+      socket.on('close', finished);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU pinning: the load generator on one core, the server under test on another, so neither
+// steals the other's core and rounds are comparable. Linux with `taskset` only; a no-op elsewhere.
+
+/** The core the load generator (this process) runs on, and the one servers run on. */
+export const CORES = { generator: 0, server: 1 };
+
+let pinning: boolean | undefined;
+
+/** Pins every thread of `pid` to `core`; returns false when pinning is not available here. */
+export function pin(pid: number, core: number): boolean {
+  if (pinning === undefined) {
+    pinning = process.platform === 'linux' && availableParallelism() >= 2;
+    if (pinning) {
+      try {
+        execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+      } catch {
+        pinning = false;
+      }
+    }
+  }
+  if (!pinning) return false;
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(core), String(pid)], {
+    stdio: 'ignore',
+  });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers under test: child processes.
+
+interface CpuUsage {
+  user: number;
+  system: number;
+}
+
+/** A server child process (bench/servers/*.ts), run by Node alone (no loader), talked to over IPC. */
+export class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly ready: Record<string, unknown>,
+  ) {}
+
+  static async start(file: string, args: string[] = []): Promise<ServerProcess> {
+    const child = fork(new URL(file, import.meta.url), args, { execArgv: [], stdio: 'inherit' });
+    if (child.pid) pin(child.pid, CORES.server);
+    const ready = await ServerProcess.#await(child, 'ready');
+    return new ServerProcess(child, ready);
+  }
+
+  static #await(child: ChildProcess, type: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: { type?: string }) => {
+        if (message?.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message as Record<string, unknown>);
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`bench server exited (${code}) before '${type}'`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  }
+
+  /** Sends a message and waits for the reply of type `reply`. */
+  ask(message: unknown, reply: string): Promise<Record<string, unknown>> {
+    const answer = ServerProcess.#await(this.child, reply);
+    this.child.send(message as string);
+    return answer;
+  }
+
+  /** Total CPU time this process used so far, in µs. */
+  async cpuMicros(): Promise<number> {
+    const { usage } = (await this.ask('cpu', 'cpu')) as unknown as { usage: CpuUsage };
+    return usage.user + usage.system;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.send('close');
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capturing a response exactly, for the bare server and for the equality check.
+
+export interface CapturedResponse {
+  status: number;
+  /** Raw header names and values in wire order. */
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+/** Headers Node's HTTP server adds itself (the bare server gets them the same way). */
+const NODE_ADDED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** Sends a scenario's request once and returns the response as it came over the wire. */
+export function capture(target: LoadTarget, s: Scenario): Promise<CapturedResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.host,
+        port: target.port,
+        path: s.path,
+        method: s.method ?? 'GET',
+        headers: s.headers ?? { Metadata: 'true' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const headers: Array<[string, string]> = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            headers.push([res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '']);
+          }
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(s.body);
+  });
+}
+
+/** The message that makes the bare server replay `response`. */
+function serveMessage(response: CapturedResponse) {
+  const keepAlive = response.headers.find(([n]) => n.toLowerCase() === 'keep-alive')?.[1];
+  const seconds = keepAlive ? Number(/timeout=(\d+)/.exec(keepAlive)?.[1]) : undefined;
+  return {
+    type: 'serve',
+    response: {
+      status: response.status,
+      headers: response.headers.filter(([n]) => !NODE_ADDED.has(n.toLowerCase())),
+      body: response.body.toString('base64'),
+      keepAliveSeconds: seconds,
+    },
+  };
+}
+
+/** Throws unless two responses have the same status, headers (Date's value aside) and body bytes. */
+export function assertSameResponse(a: CapturedResponse, b: CapturedResponse): void {
+  const show = (r: CapturedResponse) =>
+    JSON.stringify([r.status, r.headers.map(([n, v]) => (n.toLowerCase() === 'date' ? [n, '*'] : [n, v]))]);
+  if (show(a) !== show(b) || !a.body.equals(b.body)) {
+    throw new Error(`bare server does not mirror azimds:\n  azimds ${show(a)}\n  bare   ${show(b)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison of one scenario.
+
+export interface ServerFigures {
+  /** Median over rounds. */
+  rps: number;
+  /** Over every request of every round, in ms. */
+  p50: number;
+  p99: number;
+  /** Median over rounds of the server's CPU time per request, in µs. */
+  cpuPerRequestUs: number;
+  /** Highest load-generator CPU share seen in a round. */
+  clientCpu: number;
+  requests: number;
+  errors: number;
+}
+
+export interface Comparison {
+  scenario: Scenario;
+  response: { status: number; bytes: number };
+  bare: ServerFigures;
+  azimds: ServerFigures;
+  /** azimds rps / bare rps (medians). */
+  ratio: number;
+  /** Median of the per-round-pair ratios (less sensitive to drift). */
+  pairedRatio: number;
+  /** bare CPU per request / azimds CPU per request. */
+  cpuRatio: number;
+}
+
+interface RoundFigures {
+  rps: number;
+  cpuPerRequestUs: number;
+  clientCpu: number;
+  latencies: Float64Array;
+  requests: number;
+  errors: number;
+}
+
+async function round(server: ServerProcess, target: LoadTarget, s: Scenario, ms: number, settings: Settings) {
+  const cpuBefore = await server.cpuMicros();
+  const r = await runLoad(target, s, ms, settings.connections, settings.maxRequestsPerRound);
+  const cpuAfter = await server.cpuMicros();
+  return {
+    rps: (r.requests / r.elapsedMs) * 1000,
+    cpuPerRequestUs: (cpuAfter - cpuBefore) / Math.max(1, r.requests),
+    clientCpu: r.clientCpu,
+    latencies: r.latencies,
+    requests: r.requests,
+    errors: r.errors,
+  } satisfies RoundFigures;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** The `p` quantile (0..1) of an ascending array (nearest rank). */
+export function quantile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+}
+
+function summarize(rounds: RoundFigures[]): ServerFigures {
+  const all = new Float64Array(rounds.reduce((n, r) => n + r.latencies.length, 0));
+  let offset = 0;
+  for (const r of rounds) {
+    all.set(r.latencies, offset);
+    offset += r.latencies.length;
+  }
+  all.sort();
+  return {
+    rps: median(rounds.map((r) => r.rps)),
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+    cpuPerRequestUs: median(rounds.map((r) => r.cpuPerRequestUs)),
+    clientCpu: Math.max(...rounds.map((r) => r.clientCpu)),
+    requests: rounds.reduce((n, r) => n + r.requests, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+/** The bare server child, shared by every scenario of a run. */
+export function startBareServer(): Promise<ServerProcess> {
+  return ServerProcess.start('./servers/bare.ts');
+}
+
+/**
+ * Compares azimds with the bare server on one scenario: starts azimds with the scenario's options,
+ * captures its response, makes the bare server replay it (and checks it does, byte for byte), warms
+ * both up, then runs alternating rounds.
+ */
+export async function compare(s: Scenario, bare: ServerProcess, settings: Settings): Promise<Comparison> {
+  const azimds = await ServerProcess.start('./servers/azimds.ts', [JSON.stringify(s.options ?? {})]);
+  try {
+    const urls = azimds.ready.urls as Record<string, string>;
+    const base = urls[s.surface ?? 'imds'];
+    if (!base) throw new Error(`scenario ${s.name}: surface ${s.surface ?? 'imds'} is not enabled`);
+    const url = new URL(base);
+    const azimdsTarget = { host: url.hostname, port: Number(url.port) };
+    const bareTarget = { host: '127.0.0.1', port: bare.ready.port as number };
+
+    const response = await capture(azimdsTarget, s);
+    if (response.status !== (s.status ?? 200)) {
+      throw new Error(`scenario ${s.name}: azimds answered ${response.status}, expected ${s.status ?? 200}`);
+    }
+    await bare.ask(serveMessage(response), 'serving');
+    assertSameResponse(response, await capture(bareTarget, s));
+
+    await round(bare, bareTarget, s, settings.warmupMs, settings);
+    await round(azimds, azimdsTarget, s, settings.warmupMs, settings);
+
+    const bareRounds: RoundFigures[] = [];
+    const azimdsRounds: RoundFigures[] = [];
+    for (let i = 0; i < settings.rounds; i++) {
+      // ABBA: bare first on even rounds, azimds first on odd ones.
+      if (i % 2 === 0) {
+        bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings));
+        azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings));
+      } else {
+        azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings));
+        bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings));
+      }
+    }
+    const bareFigures = summarize(bareRounds);
+    const azimdsFigures = summarize(azimdsRounds);
+    return {
+      scenario: s,
+      response: { status: response.status, bytes: response.body.length },
+      bare: bareFigures,
+      azimds: azimdsFigures,
+      ratio: azimdsFigures.rps / bareFigures.rps,
+      pairedRatio: median(azimdsRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN))),
+      cpuRatio: bareFigures.cpuPerRequestUs / azimdsFigures.cpuPerRequestUs,
+    };
+  } finally {
+    await azimds.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up times.
+
+export interface LibraryStart {
+  /** `import('azimds')` in a fresh process, median over processes (ms). */
+  importMs: number;
+  /** First `startEmulator()` of a fresh process until its first answered request, median (ms). */
+  coldMs: number;
+  coldMaxMs: number;
+  /** Later calls in the same process, median (ms). */
+  warmMs: number;
+}
+
+/** Runs bench/servers/startup.ts in `processes` fresh processes. */
+export async function measureLibraryStart(path: string, processes = 5, repeats = 20): Promise<LibraryStart> {
+  const results: Array<{ importMs: number; coldMs: number; warmMs: number[] }> = [];
+  for (let i = 0; i < processes; i++) {
+    const child = fork(new URL('./servers/startup.ts', import.meta.url), [path, String(repeats)], {
+      execArgv: [],
+      stdio: 'inherit',
+    });
+    const result = await new Promise<{ importMs: number; coldMs: number; warmMs: number[] }>(
+      (resolve, reject) => {
+        child.on('message', (m: { type?: string }) => {
+          if (m.type === 'startup') resolve(m as never);
+        });
+        child.once('exit', (code) => code !== 0 && reject(new Error(`startup child exited ${code}`)));
+      },
+    );
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(0)));
+    results.push(result);
+  }
+  return {
+    importMs: median(results.map((r) => r.importMs)),
+    coldMs: median(results.map((r) => r.coldMs)),
+    coldMaxMs: Math.max(...results.map((r) => r.coldMs)),
+    warmMs: median(results.flatMap((r) => r.warmMs)),
+  };
+}
+
+export interface CliStart {
+  /** Spawn until the banner's URL answered 200, median (ms). */
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** GET with `Metadata: true`; resolves with the status, or 0 when the connection fails. */
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { headers: { Metadata: 'true' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** Spawns `node dist/cli/main.js start --port 0` `times` times; each run is stopped with SIGTERM. */
+export async function measureCliStart(times = 5): Promise<CliStart> {
+  const main = new URL('../dist/cli/main.js', import.meta.url).pathname;
+  const durations: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const start = performance.now();
+    const child = spawn(process.execPath, [main, 'start', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, AZIMDS_LOG_LEVEL: 'warn' },
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /(http:\/\/\S+\/metadata\/instance\?\S+)/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      void exited.then((code) =>
+        reject(new Error(`azimds start exited (${code}) before its banner:\n${out}`)),
+      );
+    });
+    const deadline = start + 10_000;
+    while ((await statusOf(url)) !== 200) {
+      if (performance.now() > deadline) throw new Error(`${url} did not answer 200 within 10 s`);
+    }
+    durations.push(performance.now() - start);
+    child.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) throw new Error(`azimds start exited ${code} on SIGTERM`);
+  }
+  return { medianMs: median(durations), minMs: Math.min(...durations), maxMs: Math.max(...durations) };
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: azimds (built, from dist/) against a bare node:http server returning the same
+ * bytes, in one run; then start-up times of the library and the CLI. Figures: docs/performance.md.
+ *
+ * Options (after `npm run bench --`):
+ *   --quick            3 short rounds (a smoke run, not for the docs)
+ *   --only TEXT        only scenarios whose name contains TEXT
+ *   --rounds N         measured rounds per server (default 5)
+ *   --round-ms N       length of a round (default 2000)
+ *   --connections N    concurrent keep-alive connections (default 10)
+ *   --no-startup       skip the start-up timings
+ *   --check            exit 1 when a target is missed
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  CORES,
+  type Comparison,
+  compare,
+  DEFAULT_SETTINGS,
+  measureCliStart,
+  measureLibraryStart,
+  pin,
+  type Settings,
+  startBareServer,
+} from './harness.js';
+import { scenarios } from './scenarios.js';
+
+/** Targets of issue 3. */
+const TARGETS = { ratio: 0.85, libraryStartMs: 50 };
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    'round-ms': { type: 'string' },
+    connections: { type: 'string' },
+    'no-startup': { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+  },
+});
+
+const settings: Settings = values.quick
+  ? { ...DEFAULT_SETTINGS, rounds: 3, roundMs: 1000, warmupMs: 500 }
+  : { ...DEFAULT_SETTINGS };
+if (values.rounds) settings.rounds = Number(values.rounds);
+if (values['round-ms']) settings.roundMs = Number(values['round-ms']);
+if (values.connections) settings.connections = Number(values.connections);
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pass = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
+
+const pinned = pin(process.pid, CORES.generator);
+const cpu = cpus();
+console.log(`azimds bench — node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}`);
+console.log(
+  `azimds from dist/ (built by npm run bench) vs bare node:http replaying its bytes; ` +
+    `${settings.connections} keep-alive connections, warm-up ${settings.warmupMs} ms, ` +
+    `${settings.rounds} × ${settings.roundMs} ms rounds per server, alternating (ABBA); ` +
+    (pinned
+      ? `load generator pinned to CPU ${CORES.generator}, servers to CPU ${CORES.server}\n`
+      : 'no CPU pinning (needs Linux, taskset and 2 cores)\n'),
+);
+
+let failed = false;
+const results: Comparison[] = [];
+const bare = await startBareServer();
+try {
+  for (const s of scenarios) {
+    if (values.only && !s.name.includes(values.only)) continue;
+    const c = await compare(s, bare, settings);
+    results.push(c);
+    console.log(
+      `${s.name}: ${s.method ?? 'GET'} ${s.path} → ${c.response.status}, ${c.response.bytes} B body`,
+    );
+    console.log(
+      '           req/s     p50 ms   p99 ms   server CPU µs/req   requests   errors   load gen CPU',
+    );
+    for (const [name, f] of [
+      ['bare', c.bare],
+      ['azimds', c.azimds],
+    ] as const) {
+      console.log(
+        `  ${name.padEnd(7)} ${fmt(f.rps).padStart(8)}  ${fmt(f.p50, 3).padStart(7)}  ${fmt(f.p99, 3).padStart(7)}` +
+          `   ${fmt(f.cpuPerRequestUs, 1).padStart(17)}   ${fmt(f.requests).padStart(8)}   ${String(f.errors).padStart(6)}   ${fmt(f.clientCpu * 100).padStart(8)} %`,
+      );
+    }
+    const ok = c.ratio >= TARGETS.ratio;
+    if (s.headline && !ok) failed = true;
+    console.log(
+      `  ratio azimds/bare: ${fmt(c.ratio, 3)} (paired rounds ${fmt(c.pairedRatio, 3)}, CPU per request ${fmt(c.cpuRatio, 3)})` +
+        `${s.headline ? `  target ≥ ${TARGETS.ratio}: ${pass(ok)}` : ''}`,
+    );
+    const client = Math.max(c.bare.clientCpu, c.azimds.clientCpu);
+    if (client > 0.9) {
+      console.log(
+        `  note: the load generator used ${fmt(client * 100)} % of a core; the rps ratio may understate the difference, see the CPU ratio`,
+      );
+    }
+    if (c.bare.errors + c.azimds.errors > 0) failed = true;
+    console.log('');
+  }
+} finally {
+  await bare.stop();
+}
+
+if (!values['no-startup']) {
+  const lib = await measureLibraryStart('/metadata/instance?api-version=2025-04-07');
+  const libOk = lib.coldMs < TARGETS.libraryStartMs;
+  if (!libOk) failed = true;
+  console.log('start-up (fresh process each; client warmed first)');
+  console.log(
+    `  import('azimds')                                   ${fmt(lib.importMs, 1).padStart(7)} ms (median of 5 processes)`,
+  );
+  console.log(
+    `  startEmulator() → first answer, first call          ${fmt(lib.coldMs, 1).padStart(7)} ms (median; max ${fmt(lib.coldMaxMs, 1)})` +
+      `  target < ${TARGETS.libraryStartMs} ms: ${pass(libOk)}`,
+  );
+  console.log(
+    `  startEmulator() → first answer, later calls         ${fmt(lib.warmMs, 1).padStart(7)} ms (median)`,
+  );
+  const cli = await measureCliStart(5);
+  console.log(
+    `  spawn azimds start --port 0 → banner URL answers    ${fmt(cli.medianMs, 1).padStart(7)} ms (median of 5; min ${fmt(cli.minMs, 1)}, max ${fmt(cli.maxMs, 1)})`,
+  );
+}
+
+if (values.check && failed) process.exitCode = 1;

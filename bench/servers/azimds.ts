@@ -1,0 +1,18 @@
+/**
+ * Bench child: azimds from the built package (dist/), as users run it. Started by the harness with
+ * `fork()` and no loader, so nothing but dist/ and Node itself runs in this process. Protocol (IPC):
+ * → `{ type: 'ready', urls }`; ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'close'` → exits.
+ *
+ * argv[2]: startEmulator options as JSON (the scenario's `options`).
+ */
+import type * as Azimds from '../../src/index.js';
+
+// Imported by URL so type-checking never needs dist/ (it does not exist before the first build).
+const lib = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof Azimds;
+const handle = await lib.startEmulator(JSON.parse(process.argv[2] ?? '{}'));
+
+process.on('message', (message) => {
+  if (message === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
+  if (message === 'close') void handle.close().then(() => process.exit(0));
+});
+process.send?.({ type: 'ready', urls: handle.urls });
