@@ -49,10 +49,15 @@ export class AzureCliSource implements TokenProvider {
     const { name, tenantId, clock, secrets } = this.#options;
     const label = `az CLI (source ${name})`;
     if (!SAFE_RESOURCE.test(resource)) {
-      return fail(
-        'rejected',
-        `${label}: the resource ${JSON.stringify(resource)} has characters azimds does not pass to az`,
-      );
+      // Not a resource Entra could know either: the client's mistake (400), not an outage.
+      return {
+        ok: false,
+        failure: {
+          code: 'invalid-resource',
+          reason: 'rejected',
+          description: `${label}: the resource ${JSON.stringify(resource)} has characters azimds does not pass to az`,
+        },
+      };
     }
     const args = ['account', 'get-access-token', '--resource', resource, '--output', 'json'];
     if (tenantId) args.push('--tenant', tenantId);

@@ -105,7 +105,7 @@ function buildSource(name: string, config: SourcesConfig, ctx: BuildContext): Na
     case 'service-principal':
       return builtInServicePrincipal(config, ctx);
     case 'static':
-      return builtInStatic(ctx);
+      return builtInStatic(config, ctx);
     default:
       // The schema refuses unknown names; a library caller may have bypassed it.
       throw new AzimdsError('CONFIG_INVALID', `tokens: unknown token source "${name}"`);
@@ -127,7 +127,7 @@ function fromDefinition(
     case 'azure-cli':
       return azureCli(name, where, definition, ctx);
     case 'static':
-      return staticSource(name, where, definition, ctx);
+      return staticSource(name, where, definition, config, ctx);
   }
 }
 
@@ -315,6 +315,7 @@ function staticSource(
   name: string,
   where: string,
   definition: StaticSourceConfig,
+  config: SourcesConfig,
   ctx: BuildContext,
 ): NamedSource {
   const origin = definition.tokenEnv
@@ -331,7 +332,7 @@ function staticSource(
       name,
       origin,
       clock: ctx.clock,
-      fallbackLifetimeSeconds: DEFAULTS.tokens.lifetimeSeconds,
+      fallbackLifetimeSeconds: config.tokens.lifetimeSeconds,
       secrets: ctx.secrets,
       log: ctx.log,
     }),
@@ -339,7 +340,7 @@ function staticSource(
 }
 
 /** The built-in `static`: AZIMDS_STATIC_TOKEN, else the file AZIMDS_STATIC_TOKEN_FILE names. */
-function builtInStatic(ctx: BuildContext): NamedSource {
+function builtInStatic(config: SourcesConfig, ctx: BuildContext): NamedSource {
   const names = SOURCE_ENVIRONMENT.static;
   const file = ctx.env[names.tokenFile]?.trim();
   if (!ctx.env[names.token]?.trim() && !file) {
@@ -351,7 +352,7 @@ function builtInStatic(ctx: BuildContext): NamedSource {
   const definition: StaticSourceConfig = ctx.env[names.token]?.trim()
     ? { type: 'static', tokenEnv: names.token }
     : { type: 'static', tokenFile: file as string };
-  return staticSource('static', 'token source static', definition, ctx);
+  return staticSource('static', 'token source static', definition, config, ctx);
 }
 
 function defaultAuthorityHost(config: SourcesConfig): string {
