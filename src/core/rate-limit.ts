@@ -26,7 +26,9 @@ export class RateLimiter {
       bucket = { tokens: this.#burst, at: now };
       this.#buckets.set(source, bucket);
     } else {
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+      // A clock moved backwards (tests, control API) must not drain the bucket: elapsed time is never negative.
+      const elapsed = Math.max(0, now - bucket.at);
+      bucket.tokens = Math.min(this.#burst, bucket.tokens + (elapsed / 1000) * this.#rate);
       bucket.at = now;
     }
     if (bucket.tokens < 1) return false;
