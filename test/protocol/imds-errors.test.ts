@@ -236,3 +236,42 @@ describe('IMDS rate limit defaults (inject)', () => {
     }
   });
 });
+
+describe('IMDS rate limit across categories (inject)', () => {
+  test('metadata categories share the VM limit while the identity category keeps its own', async () => {
+    const app = await buildSurface('imds', {
+      imds: { rateLimit: { enabled: true, burst: 1, requestsPerSecond: 0.01 } },
+    });
+    try {
+      const get = (url: string) => app.inject({ url, headers: METADATA, remoteAddress: '10.0.0.9' });
+      assert.equal((await get(INSTANCE)).statusCode, 200);
+      assert.equal((await get('/metadata/scheduledevents?api-version=2020-07-01')).statusCode, 429);
+      const token = await get(
+        '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net',
+      );
+      assert.equal(token.statusCode, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('IMDS verbs with a request body (inject)', () => {
+  test('answers a POST with any Content-Type on a GET-only category with 405, never 415', async () => {
+    const app = await buildSurface('imds');
+    try {
+      for (const contentType of ['application/xml', 'application/x-www-form-urlencoded', 'text/plain']) {
+        const res = await app.inject({
+          method: 'POST',
+          url: INSTANCE,
+          headers: { ...METADATA, 'content-type': contentType },
+          payload: 'a=b',
+        });
+        assert.equal(res.statusCode, 405, contentType);
+        assert.equal(res.headers.allow, 'GET');
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -3,8 +3,15 @@ import { IMDS_VERSIONS_ASCENDING, NEWEST_IMDS_VERSIONS } from '../../core/machin
 import { RateLimiter } from '../../core/rate-limit.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, imdsErrors, methodNotAllowed, type WireError } from '../../errors.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { isWireError, type Rendered, renderNode } from './render.js';
+import {
+  JSON_CONTENT_TYPE,
+  type PreparedResponse,
+  prepareResponse,
+  sendPrepared,
+  sendWireError,
+} from '../../server/reply.js';
+import { acceptAnyBody } from './any-body.js';
+import { isWireError, renderNode } from './render.js';
 import { checkImdsRequest, type ImdsCheckFailure, metadataApiVersion, type Query } from './request-checks.js';
 
 export interface ImdsPluginOptions {
@@ -30,10 +37,17 @@ const checkErrors: Record<ImdsCheckFailure, WireError> = {
  */
 export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { state }) => {
   const guard = imdsGuard(state);
-  // Serialized responses per (api-version, path, format); dropped whenever the VM changes.
-  const cache = new Map<string, Rendered>();
+  acceptAnyBody(app);
+  // Complete responses per api-version, then per `format?path`; dropped whenever the VM changes.
+  // Bounded: only supported versions and paths that exist are cached (errors never are).
+  const cache = new Map<string, Map<string, PreparedResponse>>();
   let cachedRevision = state.machine.revision;
-  const versionsBody = Buffer.from(JSON.stringify({ apiVersions: IMDS_VERSIONS_ASCENDING }));
+  const versions = prepareResponse(
+    200,
+    JSON_CONTENT_TYPE,
+    Buffer.from(JSON.stringify({ apiVersions: IMDS_VERSIONS_ASCENDING })),
+    IMDS_HEADERS,
+  );
 
   const instance = (request: FastifyRequest, reply: FastifyReply) => {
     const rejected = guard(request, reply, 'GET');
@@ -47,18 +61,25 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
       cache.clear();
       cachedRevision = state.machine.revision;
     }
-    const key = `${version}|${format}|${rest}`;
-    let rendered = cache.get(key);
-    if (!rendered) {
+    let byPath = cache.get(version);
+    if (byPath === undefined) {
+      byPath = new Map();
+      cache.set(version, byPath);
+    }
+    // No format (the common case) keys on the path alone: no string is built per request. A path
+    // never holds `?`, so the two kinds of key cannot collide.
+    const key = format === undefined ? rest : `${format}?${rest}`;
+    let prepared = byPath.get(key);
+    if (prepared === undefined) {
       const segments = rest.split('/').filter((s) => s.length > 0);
       const found = state.machine.lookup(version, segments);
       if (!found.found) return sendWireError(reply, imdsErrors.notFound, IMDS_HEADERS);
       const result = renderNode(found.value, format);
       if (isWireError(result)) return sendWireError(reply, result, IMDS_HEADERS);
-      rendered = result;
-      cache.set(key, rendered);
+      prepared = prepareResponse(200, result.contentType, result.body, IMDS_HEADERS);
+      byPath.set(key, prepared);
     }
-    return sendBytes(reply, 200, rendered.contentType, rendered.body, IMDS_HEADERS);
+    return sendPrepared(reply, prepared);
   };
 
   app.all('/metadata/instance', instance);
@@ -66,7 +87,7 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
   app.all('/metadata/versions', (request, reply) => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, versionsBody, IMDS_HEADERS);
+    return sendPrepared(reply, versions);
   });
 };
 
@@ -83,12 +104,10 @@ export function imdsGuard(
   limits: { requestsPerSecond: number; burst: number } = state.config.imds.rateLimit,
 ): (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply | undefined {
   const { strictMetadataHeader, rateLimit } = state.config.imds;
-  // Each guard has its own buckets: Azure limits the identity category apart from the others.
-  const limiter = rateLimit.enabled
-    ? new RateLimiter(limits.requestsPerSecond, limits.burst, state.clock)
-    : undefined;
+  const limiter = rateLimit.enabled ? sharedLimiter(state, limits) : undefined;
   return (request, reply, allow) => {
-    if (!allow.split(', ').includes(request.method)) {
+    // `allow` is one verb on most routes: compare before splitting.
+    if (request.method !== allow && !allow.split(', ').includes(request.method)) {
       return sendWireError(
         reply,
         methodNotAllowed(request.url.split('?')[0] ?? '', request.method, allow),
@@ -99,4 +118,20 @@ export function imdsGuard(
     const failure = checkImdsRequest(request, strictMetadataHeader);
     return failure ? sendWireError(reply, errors[failure], IMDS_HEADERS) : undefined;
   };
+}
+
+// Azure's limit is per VM across the metadata categories, and separate for the identity category: one
+// limiter per (emulator, limits) pair, so every category guarded with the same limits shares buckets.
+const limiters = new WeakMap<EmulatorState, Map<object, RateLimiter>>();
+
+function sharedLimiter(
+  state: EmulatorState,
+  limits: { requestsPerSecond: number; burst: number },
+): RateLimiter {
+  const byLimits = limiters.get(state) ?? new Map<object, RateLimiter>();
+  limiters.set(state, byLimits);
+  const limiter =
+    byLimits.get(limits) ?? new RateLimiter(limits.requestsPerSecond, limits.burst, state.clock);
+  byLimits.set(limits, limiter);
+  return limiter;
 }
