@@ -38,6 +38,8 @@ export interface Scenario {
   options?: EmulatorOptions;
   /** True: the headline figure compared to the target. */
   headline?: boolean;
+  /** A ratio target of its own (checked like the headline's). */
+  target?: number;
 }
 
 /** A scenario in one line: `scenario('instance', '/metadata/instance?api-version=…')`. */

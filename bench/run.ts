@@ -9,6 +9,7 @@
  *   --round-ms N       length of a round (default 2000)
  *   --connections N    concurrent keep-alive connections (default 10)
  *   --no-startup       skip the start-up timings
+ *   --no-mint          skip the managed-identity first-mint timings
  *   --check            exit 1 when a target is missed
  */
 import { cpus } from 'node:os';
@@ -24,10 +25,11 @@ import {
   type Settings,
   startBareServer,
 } from './harness.js';
+import { measureFirstMint } from './mint.js';
 import { scenarios } from './scenarios.js';
 
-/** Targets of issue 3. */
-const TARGETS = { ratio: 0.85, libraryStartMs: 50 };
+/** Targets: issue 3 (ratio, library start), issue 4 (first mint; the MI token scenario has its own ratio). */
+const TARGETS = { ratio: 0.85, libraryStartMs: 50, firstMintMs: 2 };
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     'round-ms': { type: 'string' },
     connections: { type: 'string' },
     'no-startup': { type: 'boolean', default: false },
+    'no-mint': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
 });
@@ -87,11 +90,12 @@ try {
           `   ${fmt(f.cpuPerRequestUs, 1).padStart(17)}   ${fmt(f.requests).padStart(8)}   ${String(f.errors).padStart(6)}   ${fmt(f.clientCpu * 100).padStart(8)} %`,
       );
     }
-    const ok = c.ratio >= TARGETS.ratio;
-    if (s.headline && !ok) failed = true;
+    const target = s.target ?? (s.headline ? TARGETS.ratio : undefined);
+    const ok = target === undefined || c.ratio >= target;
+    if (!ok) failed = true;
     console.log(
       `  ratio azimds/bare: ${fmt(c.ratio, 3)} (paired rounds ${fmt(c.pairedRatio, 3)}, CPU per request ${fmt(c.cpuRatio, 3)})` +
-        `${s.headline ? `  target ≥ ${TARGETS.ratio}: ${pass(ok)}` : ''}`,
+        `${target !== undefined ? `  target ≥ ${target}: ${pass(ok)}` : ''}`,
     );
     const client = Math.max(c.bare.clientCpu, c.azimds.clientCpu);
     if (client > 0.9) {
@@ -124,6 +128,27 @@ if (!values['no-startup']) {
   const cli = await measureCliStart(5);
   console.log(
     `  spawn azimds start --port 0 → banner URL answers    ${fmt(cli.medianMs, 1).padStart(7)} ms (median of 5; min ${fmt(cli.minMs, 1)}, max ${fmt(cli.maxMs, 1)})`,
+  );
+}
+
+if (!values['no-mint']) {
+  // Issue 4: minting a managed-identity token for an (identity, resource) not asked before.
+  const mint = await measureFirstMint();
+  const mintOk = mint.coldMs < TARGETS.firstMintMs;
+  if (!mintOk) failed = true;
+  console.log('managed-identity token mint (fresh process each; key ready, connection warmed)');
+  console.log(
+    `  first token request of the process                 ${fmt(mint.coldMs, 2).padStart(7)} ms (median of 5; max ${fmt(mint.coldMaxMs, 2)})` +
+      `  target < ${TARGETS.firstMintMs} ms: ${pass(mintOk)}`,
+  );
+  console.log(
+    `  later first mints (new resource), over HTTP        ${fmt(mint.mintMs, 2).padStart(7)} ms (median)`,
+  );
+  console.log(
+    `  cached token, over HTTP                            ${fmt(mint.cachedMs, 2).padStart(7)} ms (median)`,
+  );
+  console.log(
+    `  LocalIssuer.mint() alone (claims + RS256)          ${fmt(mint.coreMs, 2).padStart(7)} ms (median)`,
   );
 }
 
