@@ -21,8 +21,20 @@ export type { AttestedDocument } from './core/attestation/attestation.js';
 export type { ApproveResult, ScheduledEvents } from './core/events/scheduled-events.js';
 export type { EventSource, EventStatus, EventType, ScheduledEvent } from './core/events/types.js';
 export type { FaultRuleView, FaultSet } from './core/faults/fault-set.js';
+export type { IdentityDirectory, ResolvedIdentities } from './core/identities/directory.js';
+export type { IdentitySelector, ManagedIdentity, SelectionError } from './core/identities/identity.js';
 export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
 export type { EmulatorState } from './core/state.js';
+export type { KeyStore } from './core/tokens/key-store.js';
+export type { JwksKey, SigningKey } from './core/tokens/keys.js';
+export type {
+  AccessToken,
+  TokenFailure,
+  TokenProvider,
+  TokenRequest,
+  TokenResult,
+} from './core/tokens/provider.js';
+export type { TokenService } from './core/tokens/service.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
 export type { EmulatorControls } from './server/controls.js';
 export {
