@@ -252,6 +252,28 @@ describe('creating token sources', () => {
     );
   });
 
+  const windows = process.platform === 'win32' && 'the home directory comes from HOME on POSIX only';
+  test('reads secret files named with ~ from the home directory', { skip: windows }, () => {
+    const home = mkdtempSync(join(tmpdir(), 'azimds-home-'));
+    const saved = process.env.HOME;
+    try {
+      process.env.HOME = home;
+      writeFileSync(join(home, 'sp.secret'), 'secret-from-home\n', { mode: 0o600 });
+      const config = resolveConfig({
+        identity: { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
+        tokens: {
+          source: 'sp',
+          sources: { sp: { type: 'service-principal', clientId: SP, clientSecretFile: '~/sp.secret' } },
+        },
+      } as never);
+      assert.ok(createTokenSources(config, { local, clock }));
+    } finally {
+      if (saved === undefined) delete process.env.HOME;
+      else process.env.HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test('a certificate file needs a private key and its certificate; the error never shows the key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'azimds-cert-unit-'));
     try {

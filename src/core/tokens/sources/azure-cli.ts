@@ -78,7 +78,6 @@ export class AzureCliSource implements TokenProvider {
     if (typeof parsed.accessToken !== 'string' || parsed.accessToken === '') {
       return fail('unavailable', `${label}: az's answer has no accessToken`);
     }
-    secrets.add(parsed.accessToken);
     const expiresOn = azExpiry(parsed);
     return {
       ok: true,
@@ -168,7 +167,7 @@ export class AzureCliSource implements TokenProvider {
 }
 
 /**
- * Expiry of az's answer, epoch seconds: `expires_on` (az 2.54 and later, epoch seconds), else
+ * Expiry of az's answer, epoch seconds: `expires_on` (newer az versions, epoch seconds), else
  * `expiresOn` ("2024-06-01 12:34:56.000000", the local time of the machine az runs on).
  */
 export function azExpiry(answer: { expires_on?: unknown; expiresOn?: unknown }): number | undefined {

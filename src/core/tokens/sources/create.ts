@@ -11,6 +11,7 @@ import {
 } from '../../../config/token-sources.js';
 import { AzimdsError } from '../../../errors.js';
 import type { Clock } from '../../clock.js';
+import { resolveDataDir } from '../../data-dir.js';
 import type { TokenProvider } from '../provider.js';
 import type { TokenService } from '../service.js';
 import { AzureCliSource } from './azure-cli.js';
@@ -147,7 +148,12 @@ function servicePrincipal(
   } else if (definition.clientSecretFile) {
     credential = {
       kind: 'secret',
-      secret: secretFromFile(definition.clientSecretFile, `${where}.clientSecretFile`, ctx.secrets, ctx.log),
+      secret: secretFromFile(
+        expandPath(definition.clientSecretFile),
+        `${where}.clientSecretFile`,
+        ctx.secrets,
+        ctx.log,
+      ),
     };
   } else if (definition.certificateFile) {
     const password = definition.certificatePasswordEnv
@@ -158,7 +164,7 @@ function servicePrincipal(
           ctx.secrets,
         )
       : undefined;
-    credential = certificateCredential(definition.certificateFile, {
+    credential = certificateCredential(expandPath(definition.certificateFile), {
       what: `${where}.certificateFile`,
       ...(password ? { password } : {}),
       sendChain: definition.sendCertificateChain,
@@ -324,7 +330,7 @@ function staticSource(
         name: definition.tokenEnv,
         value: secretFromEnv(ctx.env, definition.tokenEnv, `${where}.tokenEnv`, ctx.secrets),
       }
-    : { kind: 'file' as const, path: definition.tokenFile as string };
+    : { kind: 'file' as const, path: expandPath(definition.tokenFile as string) };
   return {
     name,
     // Reading a file or a variable cannot hang; no timeout needed beyond the router's.
@@ -360,8 +366,8 @@ function defaultAuthorityHost(config: SourcesConfig): string {
 }
 
 function extraCas(config: SourcesConfig): string | undefined {
-  const file = config.tokens.upstream.caFile;
-  if (!file) return undefined;
+  if (!config.tokens.upstream.caFile) return undefined;
+  const file = expandPath(config.tokens.upstream.caFile);
   try {
     return readFileSync(file, 'utf8');
   } catch (cause) {
@@ -415,4 +421,9 @@ export function useConfiguredSources(
   const router = createTokenSources(config, { ...deps, local: tokens.local });
   if (router) tokens.useProvider(router, router.mintsLocally);
   return tokens;
+}
+
+/** A path from config or the environment: `~` is the home directory, relative paths are from the working directory. */
+function expandPath(path: string): string {
+  return resolveDataDir(path);
 }

@@ -37,7 +37,7 @@ export class StaticSource implements TokenProvider {
   }
 
   async getToken({ identity, resource }: TokenRequest): Promise<TokenResult> {
-    const { origin, clock, secrets, name } = this.#options;
+    const { origin, clock, name } = this.#options;
     let accessToken: string;
     if (origin.kind === 'env') {
       accessToken = origin.value;
@@ -64,7 +64,6 @@ export class StaticSource implements TokenProvider {
           },
         };
       }
-      secrets.add(accessToken);
     }
     const nowSeconds = Math.floor(clock.now() / 1000);
     const token = upstreamAccessToken({
