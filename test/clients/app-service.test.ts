@@ -111,3 +111,20 @@ describe('@azure/msal-node ManagedIdentityApplication on App Service', () => {
     await verify(result, 'https://graph.microsoft.com', target);
   });
 });
+
+describe('retries on App Service, as on Azure', () => {
+  test('msal-node retries a 503 from the token service (Retry-After honoured) and gets the token', async () => {
+    azimds.faults.add({ surface: 'appService', status: 503, retryAfter: 0, times: 1 });
+    try {
+      const result = await runSdk(env, { sdk: 'msal', resource: 'https://eventhubs.azure.net' });
+      await verify(result, 'https://eventhubs.azure.net', identitiesOf(azimds).system);
+      const served = azimds.requestLog.entries().entries.filter((e) => e.surface === 'appService');
+      assert.deepEqual(
+        served.slice(-2).map((e) => e.status),
+        [503, 200],
+      );
+    } finally {
+      azimds.faults.clear();
+    }
+  });
+});

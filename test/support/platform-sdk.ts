@@ -33,7 +33,7 @@ export interface SdkRequest {
 
 export type SdkResult =
   | { ok: true; token: string; source?: string }
-  | { ok: false; name?: string; errorCode?: string; message: string };
+  | { ok: false; source?: string; name?: string; errorCode?: string; message: string };
 
 /** Runs the SDK with exactly `env` (variables set to `undefined` are absent) plus PATH and HOME. */
 export async function runSdk(
@@ -77,7 +77,7 @@ export async function tokenVerifier(azimds: EmulatorHandle) {
 }
 
 /** The failure of an SDK call, asserted. */
-export function failure(result: SdkResult): { name?: string; errorCode?: string; message: string } {
+export function failure(result: SdkResult): Extract<SdkResult, { ok: false }> {
   assert.equal(result.ok, false, 'the SDK was expected to fail');
   return result as Extract<SdkResult, { ok: false }>;
 }

@@ -9,6 +9,8 @@ import { ManagedIdentityApplication } from '@azure/msal-node';
 
 const request = JSON.parse(process.argv[2] ?? '{}');
 const id = request.id ?? {};
+/** The source msal-node chose, reported with failures too. */
+let source;
 
 function print(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -31,13 +33,14 @@ try {
       },
       system: { disableInternalRetries: request.maxRetries === 0 },
     });
-    const source = app.getManagedIdentitySource();
+    source = app.getManagedIdentitySource();
     const result = await app.acquireToken({ resource: request.resource });
     print({ ok: true, source, token: result.accessToken, expiresOn: result.expiresOn });
   }
 } catch (error) {
   print({
     ok: false,
+    source,
     name: error?.name,
     errorCode: error?.errorCode,
     message: String(error?.message ?? error),

@@ -1,0 +1,77 @@
+/**
+ * Cloud Shell's MSI endpoint (MSI_ENDPOINT=http://localhost:50342/oauth2/token): POST with
+ * `Metadata: true` and a form `resource=...`, the VM extension's body, identity parameters ignored (one
+ * identity per session), and the port shared with the VM extension refused as a config error.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { resolveConfig } from '../../src/config/load.js';
+import { AzimdsError } from '../../src/errors.js';
+import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+
+const VAULT = 'https://vault.azure.net';
+const FORM = { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' };
+
+for (const kind of TRANSPORTS) {
+  describe(`Cloud Shell MSI endpoint (${kind})`, () => {
+    let shell: PlatformTransport;
+    before(async () => {
+      shell = await openPlatform(kind, 'cloudShell', {
+        identity: { userAssigned: [{ name: 'id-app' }] },
+        platforms: { cloudShell: { enabled: true } },
+      });
+    });
+    after(() => shell.close());
+
+    test("answers msal-node's request (POST form, Metadata: true) with the token", async () => {
+      const res = await shell.json('POST', '/oauth2/token', FORM, `resource=${encodeURIComponent(VAULT)}`);
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.json.resource, VAULT);
+      assert.equal(res.json.token_type, 'Bearer');
+      assert.match(res.json.expires_on, /^\d+$/);
+      assert.match(res.json.expires_in, /^\d+$/);
+    });
+
+    test("ignores identity parameters: the session's identity answers", async () => {
+      const other = shell.state.identities.current.userAssigned[0];
+      assert.ok(other);
+      const res = await shell.json(
+        'POST',
+        '/oauth2/token',
+        FORM,
+        `resource=${encodeURIComponent(VAULT)}&client_id=${other.clientId}`,
+      );
+      const claims = JSON.parse(Buffer.from(res.json.access_token.split('.')[1], 'base64url').toString());
+      assert.equal(claims.appid, shell.state.identities.current.systemAssigned?.clientId);
+    });
+
+    test('answers 400 without Metadata: true and 405 to GET', async () => {
+      const noHeader = await shell.request(
+        'POST',
+        '/oauth2/token',
+        { 'Content-Type': FORM['Content-Type'] },
+        `resource=${VAULT}`,
+      );
+      assert.equal(noHeader.status, 400);
+      const get = await shell.request('GET', `/oauth2/token?resource=${VAULT}`, { Metadata: 'true' });
+      assert.equal(get.status, 405);
+      assert.equal(get.headers.allow, 'POST');
+    });
+  });
+}
+
+describe('Cloud Shell and the VM extension', () => {
+  test('cannot both be enabled on the same port (both default to 50342)', () => {
+    assert.throws(
+      () => resolveConfig({ platforms: { cloudShell: { enabled: true }, vmExtension: { enabled: true } } }),
+      (error: unknown) =>
+        error instanceof AzimdsError &&
+        /platforms\.cloudShell\.port: port 50342 is also used by platforms\.vmExtension/.test(error.message),
+    );
+    assert.doesNotThrow(() =>
+      resolveConfig({
+        platforms: { cloudShell: { enabled: true, port: 50343 }, vmExtension: { enabled: true } },
+      }),
+    );
+  });
+});
