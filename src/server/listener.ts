@@ -57,6 +57,9 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     logController: spec.instrument
       ? new RequestLogController(spec.name, spec.instrument.requestLog)
       : new LogController({ disableRequestLogging: true }),
+    // Every request logs through the listener's logger itself: a pino child per request (fastify's
+    // default, to bind a request id) cost more than the rest of an IMDS request (see docs/performance.md).
+    childLoggerFactory: (logger) => logger,
     // HEAD is not an IMDS verb: let it reach the routes' 405 handling instead of mirroring GET.
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 4096 },

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { WireError } from '../errors.js';
 
@@ -5,7 +6,57 @@ import type { WireError } from '../errors.js';
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
-/** Sends pre-serialized bytes; the hot path of every surface. */
+/**
+ * A response ready to write: status, the complete header object and the body bytes. Build it once
+ * (`prepareResponse`) where the response is static and send it with `sendPrepared`.
+ */
+export interface PreparedResponse {
+  readonly status: number;
+  /** Lower-case names in wire order: `content-type`, the given headers, `content-length`. */
+  readonly headers: Readonly<OutgoingHttpHeaders>;
+  readonly body: Buffer;
+}
+
+/**
+ * Builds a `PreparedResponse` with exactly the headers fastify's `reply.send()` would write for the
+ * same calls (names lower-cased, later ones win, `content-length` last).
+ */
+export function prepareResponse(
+  status: number,
+  contentType: string,
+  body: Buffer,
+  ...headerSets: Array<Readonly<Record<string, string>> | undefined>
+): PreparedResponse {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  for (const set of headerSets) {
+    if (set) for (const name of Object.keys(set)) headers[name.toLowerCase()] = set[name] as string;
+  }
+  headers['content-length'] = String(body.length);
+  return { status, headers, body };
+}
+
+/**
+ * Writes a prepared response straight to the socket: the hot path of every surface. Fastify's send
+ * pipeline (content-type parsing, header merging, onSend hooks) is skipped, which is most of what
+ * fastify costs per request; onRequest/preHandler hooks have run before and onResponse hooks and the
+ * log controller (request log) still run when the response finishes. Statuses without a body (1xx,
+ * 204, 304) take fastify's path, which knows their rules.
+ */
+export function sendPrepared(reply: FastifyReply, response: PreparedResponse): FastifyReply {
+  if (response.status < 200 || response.status === 204 || response.status === 304) {
+    return reply
+      .code(response.status)
+      .headers(response.headers as Record<string, string>)
+      .send(response.body);
+  }
+  if (reply.sent) return reply;
+  reply.hijack();
+  reply.raw.writeHead(response.status, response.headers);
+  reply.raw.end(response.body);
+  return reply;
+}
+
+/** Sends pre-serialized bytes (builds the header object per call: prefer `sendPrepared` for static responses). */
 export function sendBytes(
   reply: FastifyReply,
   status: number,
@@ -13,10 +64,15 @@ export function sendBytes(
   body: Buffer,
   headers?: Readonly<Record<string, string>>,
 ): FastifyReply {
-  reply.code(status).header('content-type', contentType);
-  if (headers) reply.headers(headers);
-  return reply.send(body);
+  return sendPrepared(reply, prepareResponse(status, contentType, body, headers));
 }
+
+// The prepared form of each error table entry, for the headers object it was last sent with (the
+// table's entries are constants, so most sends find it here).
+const preparedErrors = new WeakMap<
+  WireError,
+  { headers: Readonly<Record<string, string>> | undefined; prepared: PreparedResponse }
+>();
 
 /** Sends an entry of the error table (errors.ts). */
 export function sendWireError(
@@ -24,8 +80,9 @@ export function sendWireError(
   error: WireError,
   headers?: Readonly<Record<string, string>>,
 ): FastifyReply {
-  reply.code(error.status).header('content-type', error.contentType);
-  if (error.headers) reply.headers(error.headers);
-  if (headers) reply.headers(headers);
-  return reply.send(error.body);
+  const memo = preparedErrors.get(error);
+  if (memo !== undefined && memo.headers === headers) return sendPrepared(reply, memo.prepared);
+  const prepared = prepareResponse(error.status, error.contentType, error.body, error.headers, headers);
+  preparedErrors.set(error, { headers, prepared });
+  return sendPrepared(reply, prepared);
 }
