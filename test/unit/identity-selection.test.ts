@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { IdentityDirectory } from '../../src/core/identities/directory.js';
+import { generatedIdentityConfig, IdentityDirectory } from '../../src/core/identities/directory.js';
 import type { IdentitySelector } from '../../src/core/identities/identity.js';
 import { Machine } from '../../src/core/machines/machine.js';
 import { AzimdsError } from '../../src/errors.js';
@@ -129,6 +129,23 @@ describe('identity resolution', () => {
     });
     bad({ userAssigned: [{}] });
     bad({ userAssigned: [{ name: 'id-a', resourceId: '/subscriptions/s/resourcegroups/g' }] });
+  });
+
+  test('writes out generated ids (print-config) so that loading them gives the same identities', () => {
+    const config = resolveConfig({ identity: { userAssigned: [{ name: 'id-a' }, { name: 'id-b' }] } });
+    const machine = new Machine(config.vm);
+    const written = generatedIdentityConfig(config, machine);
+    assert.match(
+      written.systemAssigned && 'clientId' in written.systemAssigned
+        ? String(written.systemAssigned.clientId)
+        : '',
+      GUID,
+    );
+    const reloaded = resolveConfig({ identity: written });
+    assert.deepEqual(
+      new IdentityDirectory(reloaded, machine).all(),
+      new IdentityDirectory(config, machine).all(),
+    );
   });
 
   test('accepts systemAssigned: false', () => {

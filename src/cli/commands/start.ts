@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { generatedIdentityConfig } from '../../core/identities/directory.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
 import type { PlatformId } from '../../core/platforms/catalog.js';
@@ -45,7 +46,10 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
       ]);
       if (flags.printConfig) {
         // The VM as generated (ids, disks, NIC), so the output is a complete, reusable config file.
-        out.write(stringify(printableConfig({ ...config, vm: new Machine(config.vm).document })));
+        // Identities with their generated ids, so client ids can be read off and pinned.
+        const machine = new Machine(config.vm);
+        const identity = generatedIdentityConfig(config, machine);
+        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity })));
         return;
       }
       const log = createLogger(config.logLevel);

@@ -154,3 +154,30 @@ function userAssignedIdentity(u: UserAssignedConfig, groupId: string, tenantId: 
     tenantId,
   };
 }
+
+/**
+ * The identity config with every generated id written out (`azimds start --print-config`): loading it
+ * gives the same identities, and it shows the client ids to put in code or in selectors.
+ */
+export function generatedIdentityConfig(
+  config: Pick<Config, 'identity' | 'goSimulator'>,
+  machine: Machine,
+): IdentityConfig {
+  const { tenantId, systemAssigned, userAssigned } = resolveIdentities(
+    config.identity,
+    machine,
+    config.goSimulator?.tenantId,
+  );
+  return {
+    tenantId,
+    systemAssigned: systemAssigned
+      ? { enabled: true, clientId: systemAssigned.clientId, principalId: systemAssigned.principalId }
+      : { enabled: false },
+    userAssigned: userAssigned.map(({ name, clientId, principalId, resourceId }) => ({
+      name,
+      clientId,
+      principalId,
+      resourceId,
+    })),
+  };
+}
