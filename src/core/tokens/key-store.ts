@@ -63,8 +63,10 @@ let processKeyPending: Promise<SigningKey> | undefined;
 function processKeyInBackground(now: number): Promise<SigningKey> {
   processKeyPending ??= new Promise<SigningKey>((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: MODULUS_BITS }, (error, _publicKey, privateKey) => {
-      if (error) reject(error);
-      else resolve((processKey ??= signingKeyFrom(privateKey, now)));
+      if (error) return reject(error);
+      // A foreground generation (a key needed before this finished) may have set it meanwhile.
+      processKey ??= signingKeyFrom(privateKey, now);
+      resolve(processKey);
     });
   });
   return processKeyPending;
