@@ -409,6 +409,22 @@ describe('token source safety net', () => {
   });
 });
 
+/** A successful result: a token that expires an hour from `clock`'s now. */
+function oneHourToken(accessToken: string, clock: EmulatorClock): TokenResult {
+  return {
+    ok: true,
+    token: {
+      accessToken,
+      resource: 'r',
+      clientId: SP,
+      tokenType: 'Bearer',
+      notBefore: 0,
+      expiresOn: Math.floor(clock.now() / 1000) + 3600,
+      lifetimeSeconds: 3600,
+    },
+  };
+}
+
 describe('the cache in front of real sources', () => {
   test('makes one source call for concurrent requests for the same identity and resource', async () => {
     const clock = new EmulatorClock();
@@ -418,18 +434,7 @@ describe('the cache in front of real sources', () => {
     });
     const slow = fakeSource('slow', async (n) => {
       await gate;
-      return {
-        ok: true,
-        token: {
-          accessToken: `t${n}`,
-          resource: 'r',
-          clientId: SP,
-          tokenType: 'Bearer',
-          notBefore: 0,
-          expiresOn: Math.floor(clock.now() / 1000) + 3600,
-          lifetimeSeconds: 3600,
-        },
-      };
+      return oneHourToken(`t${n}`, clock);
     });
     const cache = new CachingTokenProvider(slow.provider, { clock, refreshBeforeSeconds: 900 });
     const pending = Array.from({ length: 25 }, () =>
@@ -447,18 +452,7 @@ describe('the cache in front of real sources', () => {
     const source = fakeSource('real', (n) =>
       failing
         ? { ok: false, failure: { code: 'upstream', reason: 'unavailable', description: 'Entra down' } }
-        : {
-            ok: true,
-            token: {
-              accessToken: `t${n}`,
-              resource: 'r',
-              clientId: SP,
-              tokenType: 'Bearer',
-              notBefore: 0,
-              expiresOn: Math.floor(clock.now() / 1000) + 3600,
-              lifetimeSeconds: 3600,
-            },
-          },
+        : oneHourToken(`t${n}`, clock),
     );
     const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
     const req = { identity, resource: 'https://vault.azure.net' };

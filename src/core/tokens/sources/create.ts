@@ -28,6 +28,7 @@ import { SecretRegistry, secretFromEnv, secretFromFile } from './secrets.js';
 import {
   certificateCredential,
   type ServicePrincipalCredential,
+  type ServicePrincipalOptions,
   ServicePrincipalSource,
 } from './service-principal.js';
 import { StaticSource } from './static.js';
@@ -201,14 +202,7 @@ function servicePrincipal(
 }
 
 function servicePrincipalProvider(
-  settings: {
-    name: string;
-    clientId: string;
-    tenantId: string;
-    authorityHost: string;
-    credential: ServicePrincipalCredential;
-    timeoutMs: number;
-  },
+  settings: Omit<ServicePrincipalOptions, 'extraCaPem' | 'clock' | 'secrets' | 'env'>,
   config: SourcesConfig,
   ctx: BuildContext,
 ): ServicePrincipalSource {
