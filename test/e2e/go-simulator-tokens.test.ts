@@ -65,7 +65,9 @@ interface Running {
 /** The CLI's environment: no AZIMDS_* of the caller; Entra is the fake, trusted via NODE_EXTRA_CA_CERTS. */
 function cliEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AZIMDS_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('AZIMDS_') && !/^https?_proxy$/i.test(k)) env[k] = v;
+  }
   return {
     ...env,
     AZIMDS_DATA_DIR: join(dir, 'data'),

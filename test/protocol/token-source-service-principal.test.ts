@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,7 +29,9 @@ let entra: FakeEntra;
 let dir: string;
 let certificate: { certificatePem: string; privateKeyPem: string };
 let certificateFile: string;
-const savedEnv = process.env[SECRET_ENV];
+/** The secret's variable, and proxy variables that would send loopback requests elsewhere. */
+const VARIABLES = [SECRET_ENV, 'HTTPS_PROXY', 'https_proxy'];
+const savedEnv = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
 
 before(async () => {
   entra = await startFakeEntra();
@@ -38,13 +42,17 @@ before(async () => {
   certificateFile = join(dir, 'sp.pem');
   writeFileSync(certificateFile, certificate.privateKeyPem + certificate.certificatePem, { mode: 0o600 });
   process.env[SECRET_ENV] = SECRET;
+  delete process.env.HTTPS_PROXY;
+  delete process.env.https_proxy;
 });
 
 after(async () => {
   await entra.close();
   rmSync(dir, { recursive: true, force: true });
-  if (savedEnv === undefined) delete process.env[SECRET_ENV];
-  else process.env[SECRET_ENV] = savedEnv;
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 /** Emulator options: one user-assigned identity besides the system-assigned one, sources as given. */
@@ -287,20 +295,37 @@ describe('service-principal token source', () => {
     }
   });
 
-  test("asks the sovereign cloud's authority host (AzureUSGovernment: login.microsoftonline.us)", async () => {
-    // No internet here: the request fails, and the failure names where it went.
-    const azimds = await startWithSources(
-      spDefault({ cloud: 'AzureUSGovernment', authorityHost: undefined, timeoutMs: 1000 }),
-    );
+  test("asks the sovereign cloud's authority host (AzureUSGovernment: login.microsoftonline.us), through HTTPS_PROXY", async () => {
+    // A CONNECT proxy on loopback that records where it was asked to go and refuses: no network needed.
+    const targets: string[] = [];
+    const proxy = createHttpServer();
+    proxy.on('connect', (req, socket) => {
+      targets.push(req.url ?? '');
+      socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
     try {
-      const res = await azimds.token(VAULT);
-      assert.equal(res.status, 500);
-      assert.match(
-        res.json.error_description,
-        /login\.microsoftonline\.us\/5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\//,
-      );
+      const azimds = await startWithSources(spDefault({ cloud: 'AzureUSGovernment' }));
+      try {
+        const res = await azimds.token(VAULT);
+        assert.equal(res.status, 500);
+        assert.deepEqual(targets, ['login.microsoftonline.us:443']);
+        assert.match(
+          res.json.error_description,
+          /login\.microsoftonline\.us\/5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\//,
+        );
+      } finally {
+        await azimds.close();
+      }
     } finally {
-      await azimds.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 
