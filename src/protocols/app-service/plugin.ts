@@ -13,6 +13,7 @@ import {
   param,
   type SelectorNames,
   selectorsFrom,
+  staticBody,
 } from '../shared/token-request.js';
 
 /** The two versions of App Service's protocol: header, selectors, and `expires_on` of each. */
@@ -37,29 +38,25 @@ const VERSIONS: Readonly<Record<string, AppServiceVersion>> = {
       ['mi_res_id', 'resourceId'],
     ],
     body: (token) =>
-      Buffer.from(
-        JSON.stringify({
-          access_token: token.accessToken,
-          expires_on: String(token.expiresOn),
-          resource: token.resource,
-          token_type: token.tokenType,
-          client_id: token.clientId,
-        }),
-      ),
+      staticBody(token, 'app-service-2019', (t) => ({
+        access_token: t.accessToken,
+        expires_on: String(t.expiresOn),
+        resource: t.resource,
+        token_type: t.tokenType,
+        client_id: t.clientId,
+      })),
   },
   '2017-09-01': {
     header: 'secret',
     headerName: 'secret',
     selectors: [['clientid', 'clientId']],
     body: (token, windows) =>
-      Buffer.from(
-        JSON.stringify({
-          access_token: token.accessToken,
-          expires_on: appServiceDate(token.expiresOn, windows),
-          resource: token.resource,
-          token_type: token.tokenType,
-        }),
-      ),
+      staticBody(token, windows ? 'app-service-2017-windows' : 'app-service-2017-linux', (t) => ({
+        access_token: t.accessToken,
+        expires_on: appServiceDate(t.expiresOn, windows),
+        resource: t.resource,
+        token_type: t.tokenType,
+      })),
   },
 };
 

@@ -6,7 +6,14 @@ import { appServiceError, appServiceMessages, platformFaultError } from '../../e
 import type { ListenerSpec } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { platformListenerSpec } from '../shared/listener.js';
-import { isResource, mintToken, type Params, param, selectorsFrom } from '../shared/token-request.js';
+import {
+  isResource,
+  mintToken,
+  type Params,
+  param,
+  selectorsFrom,
+  staticBody,
+} from '../shared/token-request.js';
 
 /** Azure ML's only api-version (App Service's 2017 protocol, which it descends from). */
 export const AZURE_ML_API_VERSION = '2017-09-01';
@@ -61,15 +68,13 @@ export const azureMlPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async
 
 /** Azure ML's token body: `expires_on` an integer. */
 export function azureMlTokenBody(token: AccessToken): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      access_token: token.accessToken,
-      expires_on: token.expiresOn,
-      resource: token.resource,
-      token_type: token.tokenType,
-      client_id: token.clientId,
-    }),
-  );
+  return staticBody(token, 'azure-ml', (t) => ({
+    access_token: t.accessToken,
+    expires_on: t.expiresOn,
+    resource: t.resource,
+    token_type: t.tokenType,
+    client_id: t.clientId,
+  }));
 }
 
 /** Azure ML's listener (default port 46808, path `/MSI/auth`). */

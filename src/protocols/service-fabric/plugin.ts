@@ -7,7 +7,7 @@ import { platformFaultError, serviceFabricError, serviceFabricErrors } from '../
 import type { ListenerSpec } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { platformListenerSpec } from '../shared/listener.js';
-import { isResource, mintToken, type Params, param } from '../shared/token-request.js';
+import { isResource, mintToken, type Params, param, staticBody } from '../shared/token-request.js';
 
 type ErrorEntry = readonly [number, string, string];
 
@@ -69,14 +69,12 @@ export function applicationIdentity(state: EmulatorState): ManagedIdentity | und
 
 /** Service Fabric's token body, keys in its documented order. */
 export function serviceFabricTokenBody(token: AccessToken): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      token_type: token.tokenType,
-      access_token: token.accessToken,
-      expires_on: String(token.expiresOn),
-      resource: token.resource,
-    }),
-  );
+  return staticBody(token, 'service-fabric', (t) => ({
+    token_type: t.tokenType,
+    access_token: t.accessToken,
+    expires_on: String(t.expiresOn),
+    resource: t.resource,
+  }));
 }
 
 /** Service Fabric's HTTPS listener (default port 2377) with the certificate of `state.platforms`. */

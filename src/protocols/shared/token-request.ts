@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { IdentitySelector, ManagedIdentity } from '../../core/identities/identity.js';
 import type { EmulatorState } from '../../core/state.js';
-import type { TokenResult } from '../../core/tokens/provider.js';
+import type { AccessToken, TokenResult } from '../../core/tokens/provider.js';
 import { setRequestIdentity } from '../../server/request-log.js';
 
 /** Request parameters (query or form), as fastify's query parser gives them: repeated names are arrays. */
@@ -66,4 +66,26 @@ export function nowSeconds(state: EmulatorState): number {
 /** True when `resource` is a usable audience (present and not blank). */
 export function isResource(resource: string | undefined): resource is string {
   return typeof resource === 'string' && resource.trim() !== '';
+}
+
+// Bodies that depend only on the token (no `expires_in`), serialized once per token and platform shape.
+const staticBodies = new WeakMap<AccessToken, Map<string, Buffer>>();
+
+/** `build(token)`, serialized once per (token, `shape`): a cached token is served from the same bytes. */
+export function staticBody(
+  token: AccessToken,
+  shape: string,
+  build: (token: AccessToken) => unknown,
+): Buffer {
+  let bodies = staticBodies.get(token);
+  if (!bodies) {
+    bodies = new Map();
+    staticBodies.set(token, bodies);
+  }
+  let body = bodies.get(shape);
+  if (!body) {
+    body = Buffer.from(JSON.stringify(build(token)));
+    bodies.set(shape, body);
+  }
+  return body;
 }
