@@ -544,7 +544,7 @@ export async function measureCliStart(times = 5): Promise<CliStart> {
     const start = performance.now();
     const child = spawn(process.execPath, [main, 'start', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, AZIMDS_LOG_LEVEL: 'warn' },
+      env: { ...process.env, AZIMDS_LOG_LEVEL: 'error' },
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     let out = '';

@@ -45,6 +45,13 @@ export interface RunningListener {
   port: number;
 }
 
+/** Schema compilers for `schemaController`: a route that declares a schema fails at registration. */
+function noSchemas() {
+  return () => {
+    throw new Error('azimds routes validate requests in code: route schemas are not supported');
+  };
+}
+
 const genericInternal = jsonError(500, { error: 'Internal server error' });
 const malformedRequest = jsonError(400, { error: 'Bad request. Malformed request.' });
 
@@ -60,6 +67,9 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // Every request logs through the listener's logger itself: a pino child per request (fastify's
     // default, to bind a request id) cost more than the rest of an IMDS request (see docs/performance.md).
     childLoggerFactory: (logger) => logger,
+    // Routes check requests themselves (Azure's error bodies), never with JSON schemas; compilers that
+    // refuse spare loading ajv and fast-json-stringify, most of a cold start-up.
+    schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
     // HEAD is not an IMDS verb: let it reach the routes' 405 handling instead of mirroring GET.
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 4096 },
