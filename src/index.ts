@@ -14,6 +14,7 @@ export { DEFAULTS } from './config/defaults.js';
 export type { FaultRuleInput, FaultStatus } from './config/faults-schema.js';
 export { loadConfig, resolveConfig } from './config/load.js';
 export type { LoadBalancerConfig } from './config/load-balancer.js';
+export type { PlatformsConfig } from './config/platforms.js';
 export type { ScheduledEventInput } from './config/scheduled-events.js';
 export type { Config, ConfigInput } from './config/schema.js';
 export { configJsonSchema } from './config/schema.js';
@@ -24,6 +25,14 @@ export type { FaultRuleView, FaultSet } from './core/faults/fault-set.js';
 export type { IdentityDirectory, ResolvedIdentities } from './core/identities/directory.js';
 export type { IdentitySelector, ManagedIdentity, SelectionError } from './core/identities/identity.js';
 export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
+export {
+  PLATFORM_IDS,
+  PLATFORMS,
+  type PlatformId,
+  type PlatformInfo,
+  type TokenPlatform,
+} from './core/platforms/catalog.js';
+export { MANAGED_IDENTITY_VARIABLES } from './core/platforms/environment.js';
 export type { EmulatorState } from './core/state.js';
 export type { KeyStore } from './core/tokens/key-store.js';
 export type { JwksKey, SigningKey } from './core/tokens/keys.js';
