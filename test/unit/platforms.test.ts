@@ -4,11 +4,11 @@
  * `azimds env --platform` give it, rendered for each shell, and `--platform` parsing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, describe, test } from 'node:test';
+import { after, describe, mock, test } from 'node:test';
 import {
   environmentFromConfig,
   formatPlatformEnvironment,
@@ -17,6 +17,7 @@ import {
 } from '../../src/cli/platforms.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { resolveConfig } from '../../src/config/load.js';
+import { ArcChallenges } from '../../src/core/platforms/arc-challenges.js';
 import { platformByName } from '../../src/core/platforms/catalog.js';
 import { MANAGED_IDENTITY_VARIABLES } from '../../src/core/platforms/environment.js';
 import { PlatformSecrets, SECRETS_FILE } from '../../src/core/platforms/secrets.js';
@@ -230,5 +231,44 @@ describe('platform names on the command line', () => {
       /^export IDENTITY_ENDPOINT=http:\/\/127\.0\.0\.1:40342\/metadata\/identity\/oauth2\/token$/m,
     );
     assert.match(text, /^export IMDS_ENDPOINT=http:\/\/127\.0\.0\.1:40342$/m);
+  });
+});
+
+describe('Arc challenge files', () => {
+  test('an expired file is deleted even when no request comes to redeem it', () => {
+    let now = 1_000_000;
+    const challenges = new ArcChallenges({ dir: freshDir(), ttlSeconds: 5, clock: { now: () => now } });
+    challenges.prepare();
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { path } = challenges.issue();
+      assert.ok(existsSync(path));
+      now += 6000;
+      mock.timers.tick(6000);
+      assert.equal(existsSync(path), false);
+      assert.equal(challenges.outstanding, 0);
+    } finally {
+      mock.timers.reset();
+      challenges.close();
+    }
+  });
+
+  test('keeps at most the configured number of outstanding secrets, dropping the oldest file', () => {
+    const challenges = new ArcChallenges({
+      dir: freshDir(),
+      ttlSeconds: 60,
+      clock: { now: () => 0 },
+      maxOutstanding: 2,
+    });
+    challenges.prepare();
+    try {
+      const first = challenges.issue();
+      challenges.issue();
+      challenges.issue();
+      assert.equal(challenges.outstanding, 2);
+      assert.equal(existsSync(first.path), false);
+    } finally {
+      challenges.close();
+    }
   });
 });

@@ -34,6 +34,8 @@ export class ArcChallenges {
   readonly #max: number;
   readonly #outstanding = new Map<string, Outstanding>();
   #nextExpiry = Number.POSITIVE_INFINITY;
+  /** Deletes expired files when no request comes to do it (unref'd: never keeps the process alive). */
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: { dir: string; ttlSeconds: number; clock: Clock; maxOutstanding?: number }) {
     this.dir = resolve(options.dir);
@@ -82,6 +84,7 @@ export class ArcChallenges {
     const expiresAt = this.#clock.now() + this.#ttlMs;
     this.#outstanding.set(digest(secret), { path, expiresAt });
     this.#nextExpiry = Math.min(this.#nextExpiry, expiresAt);
+    this.#scheduleSweep();
     return { path };
   }
 
@@ -111,9 +114,21 @@ export class ArcChallenges {
 
   /** Deletes every outstanding secret file (at shutdown). */
   close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     for (const entry of this.#outstanding.values()) removeQuietly(entry.path);
     this.#outstanding.clear();
     this.#nextExpiry = Number.POSITIVE_INFINITY;
+  }
+
+  #scheduleSweep(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.sweep();
+      if (this.#outstanding.size > 0) this.#scheduleSweep();
+    }, this.#ttlMs + 1000);
+    this.#timer.unref();
   }
 
   #evictOldest(): void {
