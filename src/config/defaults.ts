@@ -187,7 +187,8 @@ export const ENVIRONMENT_VARIABLES = {
   AZIMDS_PORT: 'IMDS port, like --port (key `imds.port`).',
   AZIMDS_LOG_LEVEL: 'Log level, like --log-level (key `logLevel`).',
   AZIMDS_DATA_DIR: 'Directory for keys and certificates (key `dataDir`).',
-  AZIMDS_CONTROL_URL: 'Control API URL for the CLI commands that act on a running emulator (events, faults, logs, ...), like --url.',
+  AZIMDS_CONTROL_URL:
+    'Control API URL for the CLI commands that act on a running emulator (events, faults, logs, ...), like --url.',
   AZIMDS_TOKEN_SOURCE:
     'Default token source of every identity, like `start --token-source` (key `tokens.source`).',
   AZIMDS_AUTHORITY_HOST:
