@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../clock.js';
 import { resolveDataDir } from '../data-dir.js';
-import type { ManagedIdentity } from '../identities/identity.js';
 import { FileKeyStore, type KeyStore, MemoryKeyStore, StaticKeyStore } from './key-store.js';
 import type { SigningKey } from './keys.js';
 import { LocalIssuer } from './local-issuer.js';
@@ -61,19 +60,6 @@ export class TokenService {
   /** Whether some request can get a locally minted token (false when every token comes from a real source). */
   get mintsLocally(): boolean {
     return this.#mintsLocally;
-  }
-
-  /**
-   * Mints and discards one token for `identity` once the keys are ready, in the background: the first
-   * signature with a key and the first run of the claims code cost about a millisecond more than
-   * later ones, and that should not land on the first client.
-   */
-  warmUp(identity: ManagedIdentity | undefined): void {
-    if (!identity) return;
-    void this.keys.ready().then(
-      () => this.local.mint({ identity, resource: 'https://management.azure.com/' }),
-      () => {},
-    );
   }
 
   /** Starts signing with a new key; tokens signed by the old one stay verifiable until they expire. */

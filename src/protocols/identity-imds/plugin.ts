@@ -57,8 +57,24 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     state.config.imds.rateLimit.identity,
   );
   if (state.tokens.mintsLocally) warnLocalTokensOnce(app.log);
-  // Resolve the identities and warm the signing path now rather than on the first client's request.
-  state.tokens.warmUp(state.identities.all()[0]);
+  // Compile and run once, off the request path, what the first client's request would run cold
+  // (selection, cache lookup, signing, rendering): the first token request then costs what later ones do.
+  const warmIdentity = state.identities.all()[0];
+  if (warmIdentity) {
+    void state.tokens.keys.ready().then(
+      () => {
+        const query = { 'api-version': FIRST_IDENTITY_VERSION, client_id: warmIdentity.clientId };
+        if (!isIdentityApiVersion(query['api-version'])) return;
+        const selection = state.identities.select(selectorsOf(query));
+        if (!selection.ok) return;
+        const request = { identity: selection.identity, resource: 'https://management.azure.com/' };
+        state.tokens.cachedToken(request);
+        const minted = state.tokens.local.mint(request);
+        if (minted.ok) imdsTokenBody(minted.token, Math.floor(state.clock.now() / 1000));
+      },
+      () => {},
+    );
+  }
 
   const sendToken = (reply: FastifyReply, token: AccessToken): FastifyReply =>
     sendBytes(
