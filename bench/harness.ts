@@ -12,7 +12,7 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import type { EmulatorOptions } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -193,8 +193,13 @@ export const CORES = { generator: 0, server: 1 };
 
 let pinning: boolean | undefined;
 
-/** Pins every thread of `pid` to `core`; returns false when pinning is not available here. */
-export function pin(pid: number, core: number): boolean {
+/**
+ * Pins every thread of `pid` to `core` (`'all'`: every core again); returns false when pinning is not
+ * available here. Children inherit their parent's pinning: start-up timings unpin this process first,
+ * since a real start-up has the whole machine (the key generation of the token issuer runs on a
+ * worker thread).
+ */
+export function pin(pid: number, core: number | 'all'): boolean {
   if (pinning === undefined) {
     pinning = process.platform === 'linux' && availableParallelism() >= 2;
     if (pinning) {
@@ -206,7 +211,9 @@ export function pin(pid: number, core: number): boolean {
     }
   }
   if (!pinning) return false;
-  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(core), String(pid)], {
+  // cpus(), not availableParallelism(): the latter counts only the cores this process is pinned to.
+  const list = core === 'all' ? `0-${cpus().length - 1}` : String(core);
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], {
     stdio: 'ignore',
   });
   return true;
