@@ -12,7 +12,7 @@
  *   --no-mint          skip the managed-identity first-mint timings
  *   --check            exit 1 when a target is missed
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   CORES,
@@ -57,7 +57,12 @@ const pass = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
 
 const pinned = pin(process.pid, CORES.generator);
 const cpu = cpus();
+const load = () => loadavg()[0]?.toFixed(2) ?? '?';
 console.log(`azimds bench — node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}`);
+// Other work on the machine shows up as noise (a 2-core runner has no spare core): say how busy it was.
+console.log(
+  `load average at start: ${load()}${Number(load()) > 0.7 ? ' (busy: figures will be noisy)' : ''}`,
+);
 console.log(
   `azimds from dist/ (built by npm run bench) vs bare node:http replaying its bytes; ` +
     `${settings.connections} keep-alive connections, warm-up ${settings.warmupMs} ms, ` +
@@ -154,4 +159,5 @@ if (!values['no-mint']) {
   );
 }
 
+console.log(`\nload average at end: ${load()} (includes this run)`);
 if (values.check && failed) process.exitCode = 1;
