@@ -14,49 +14,11 @@ import { ManagedIdentityApplication } from '@azure/msal-node';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type { ManagedIdentity } from '../../src/core/identities/identity.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
+import { isolateSdkEnvironment } from '../support/sdk-env.js';
 
 const TENANT = '8e2f1a6b-3c4d-4e5f-9a0b-1c2d3e4f5a6b';
 
-/** Variables that would send the SDKs to another platform or another credential. */
-const CONFLICTING = [
-  'IDENTITY_ENDPOINT',
-  'IDENTITY_HEADER',
-  'IDENTITY_SERVER_THUMBPRINT',
-  'IDENTITY_API_VERSION',
-  'IMDS_ENDPOINT',
-  'MSI_ENDPOINT',
-  'MSI_SECRET',
-  'DEFAULT_IDENTITY_CLIENT_ID',
-  'AZURE_CLIENT_ID',
-  'AZURE_CLIENT_SECRET',
-  'AZURE_CLIENT_CERTIFICATE_PATH',
-  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
-  'AZURE_TENANT_ID',
-  'AZURE_USERNAME',
-  'AZURE_PASSWORD',
-  'AZURE_FEDERATED_TOKEN_FILE',
-  'AZURE_AUTHORITY_HOST',
-  'AZURE_TOKEN_CREDENTIALS',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'http_proxy',
-  'https_proxy',
-];
-
-const saved = new Map<string, string | undefined>();
-function setEnv(name: string, value: string | undefined): void {
-  if (!saved.has(name)) saved.set(name, process.env[name]);
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
-function restoreEnv(): void {
-  for (const [name, value] of saved) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  saved.clear();
-}
-
+let restoreEnv: () => void;
 let azimds: EmulatorHandle;
 let jwks: ReturnType<typeof createRemoteJWKSet>;
 let issuer: string;
@@ -67,9 +29,7 @@ before(async () => {
   azimds = await startEmulator({
     identity: { tenantId: TENANT, userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
   });
-  for (const name of CONFLICTING) setEnv(name, undefined);
-  setEnv('AZURE_POD_IDENTITY_AUTHORITY_HOST', azimds.urls.imds);
-  setEnv('NO_PROXY', '127.0.0.1,localhost,169.254.169.254');
+  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
   // What a resource server does once at start: read discovery for the tenant it trusts.
   const response = await fetch(`${azimds.urls.imds}/${TENANT}/.well-known/openid-configuration`);
   const discovery = (await response.json()) as { jwks_uri: string; issuer: string };
