@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdentitySelector, SelectionError } from '../../core/identities/identity.js';
+import type { SelectionError } from '../../core/identities/identity.js';
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
@@ -9,6 +9,7 @@ import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.
 import { setRequestIdentity } from '../../server/request-log.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
+import { type SelectorNames, selectorsFrom } from '../shared/token-request.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
 
 export interface IdentityImdsPluginOptions {
@@ -18,8 +19,8 @@ export interface IdentityImdsPluginOptions {
 /** The identity category needs api-version 2018-02-01 or later (every SDK sends exactly that). */
 const FIRST_IDENTITY_VERSION = '2018-02-01';
 
-/** The shared IMDS checks, worded as the identity endpoint words them. */
-const checkErrors: Record<ImdsCheckFailure, WireError> = {
+/** The shared IMDS checks, worded as the identity endpoint words them (Arc's HIMDS words them alike). */
+export const IDENTITY_CHECK_ERRORS: Record<ImdsCheckFailure, WireError> = {
   'metadata-header': identityErrors.metadataHeaderMissing,
   'forwarded-for': identityErrors.forwardedForNotAllowed,
   'duplicate-parameter': identityErrors.duplicateQueryParameter,
@@ -36,7 +37,7 @@ const selectionErrors: Record<SelectionError, WireError> = {
  * Query parameters that name an identity. `mi_res_id` is the name other platforms use; SDKs never send
  * it to IMDS, azimds accepts it as an alias of `msi_res_id` (both at once count as two selectors).
  */
-const SELECTOR_PARAMETERS: ReadonlyArray<readonly [string, IdentitySelector['by']]> = [
+const SELECTOR_PARAMETERS: SelectorNames = [
   ['client_id', 'clientId'],
   ['object_id', 'principalId'],
   ['msi_res_id', 'resourceId'],
@@ -52,7 +53,7 @@ const SELECTOR_PARAMETERS: ReadonlyArray<readonly [string, IdentitySelector['by'
 export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> = async (app, { state }) => {
   const guard = imdsGuard(
     state,
-    checkErrors,
+    IDENTITY_CHECK_ERRORS,
     identityErrors.tooManyRequests,
     state.config.imds.rateLimit.identity,
   );
@@ -65,7 +66,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
       () => {
         const query = { 'api-version': FIRST_IDENTITY_VERSION, client_id: warmIdentity.clientId };
         if (!isIdentityApiVersion(query['api-version'])) return;
-        const selection = state.identities.select(selectorsOf(query));
+        const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
         if (!selection.ok) return;
         const request = { identity: selection.identity, resource: 'https://management.azure.com/' };
         state.tokens.cachedToken(request);
@@ -95,7 +96,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (typeof resource !== 'string' || resource.trim() === '') {
       return fail(reply, identityErrors.resourceMissing);
     }
-    const selection = state.identities.select(selectorsOf(query));
+    const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
     if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
     setRequestIdentity(request, selection.identity.clientId);
     const bypass = query.bypass_cache;
@@ -136,14 +137,4 @@ function fail(reply: FastifyReply, error: WireError): FastifyReply {
 
 function isIdentityApiVersion(version: unknown): boolean {
   return typeof version === 'string' && isImdsApiVersion(version) && version >= FIRST_IDENTITY_VERSION;
-}
-
-/** The selectors a request carries; an empty value counts as absent (a script's unset variable). */
-function selectorsOf(query: Query): IdentitySelector[] {
-  const selectors: IdentitySelector[] = [];
-  for (const [name, by] of SELECTOR_PARAMETERS) {
-    const value = query[name];
-    if (typeof value === 'string' && value !== '') selectors.push({ by, value });
-  }
-  return selectors;
 }
