@@ -1,12 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, request as httpsRequest } from 'node:https';
 import { getCACertificates, rootCertificates } from 'node:tls';
-import {
-  AuthError,
-  type INetworkModule,
-  type NetworkRequestOptions,
-  type NetworkResponse,
-} from '@azure/msal-node';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { msal } from './msal.js';
 
 /** Largest response body read from Entra; its token and discovery answers are a few kilobytes. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -101,7 +97,7 @@ export class EntraHttpClient implements INetworkModule {
         if (settled) return;
         settled = true;
         note(message, reason);
-        reject(new AuthError('network_error', '', message));
+        reject(new (msal().AuthError)('network_error', '', message));
       };
       const req = httpsRequest(target, { method, headers, agent: this.#agent }, (res) => {
         const chunks: Buffer[] = [];

@@ -1,12 +1,13 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AuthError, ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
+import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { AzimdsError } from '../../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { TokenFailure, TokenProvider, TokenRequest, TokenResult, UpstreamReason } from '../provider.js';
 import { upstreamAccessToken } from './access-token.js';
 import { type Acquisition, EntraHttpClient, runAcquisition } from './entra-http.js';
 import type { SourceLog } from './log.js';
+import { isAuthError, loadMsal } from './msal.js';
 import { type SecretRegistry, warnIfExposed } from './secrets.js';
 
 /** How a service principal proves itself: a client secret, or a certificate and its private key. */
@@ -50,7 +51,7 @@ export class ServicePrincipalSource implements TokenProvider {
   readonly name = 'service-principal';
   readonly #options: ServicePrincipalOptions;
   readonly #http: EntraHttpClient;
-  readonly #app: ConfidentialClientApplication;
+  #app: Promise<ConfidentialClientApplication> | undefined;
 
   constructor(options: ServicePrincipalOptions) {
     this.#options = options;
@@ -59,8 +60,19 @@ export class ServicePrincipalSource implements TokenProvider {
       ...(options.extraCaPem ? { extraCaPem: options.extraCaPem } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
+  }
+
+  /** `service principal <client id> in tenant <tenant>`, the prefix of this source's failure descriptions. */
+  get label(): string {
+    return `service principal ${this.#options.clientId} in tenant ${this.#options.tenantId}`;
+  }
+
+  /** msal's client, built on first use (msal-node is imported only when a real token is asked for). */
+  async #createApp(): Promise<ConfidentialClientApplication> {
+    const { ConfidentialClientApplication, LogLevel } = await loadMsal();
+    const options = this.#options;
     const { credential } = options;
-    this.#app = new ConfidentialClientApplication({
+    return new ConfidentialClientApplication({
       auth: {
         clientId: options.clientId,
         authority: `${options.authorityHost}/${options.tenantId}`,
@@ -85,17 +97,14 @@ export class ServicePrincipalSource implements TokenProvider {
     });
   }
 
-  /** `service principal <client id> in tenant <tenant>`, the prefix of this source's failure descriptions. */
-  get label(): string {
-    return `service principal ${this.#options.clientId} in tenant ${this.#options.tenantId}`;
-  }
-
   async getToken({ identity, resource }: TokenRequest): Promise<TokenResult> {
     const { timeoutMs, clock, secrets } = this.#options;
     const acquisition: Acquisition = { deadline: Date.now() + timeoutMs, timeoutMs };
     try {
+      this.#app ??= this.#createApp();
+      const app = await this.#app;
       const result = await runAcquisition(acquisition, () =>
-        this.#app.acquireTokenByClientCredential({ scopes: [scopeOf(resource)], skipCache: true }),
+        app.acquireTokenByClientCredential({ scopes: [scopeOf(resource)], skipCache: true }),
       );
       if (!result?.accessToken) {
         return {
@@ -147,7 +156,7 @@ export function entraFailure(
   secrets: SecretRegistry,
 ): TokenFailure {
   const transport = acquisition.transportFailure;
-  if (!(error instanceof AuthError)) {
+  if (!isAuthError(error)) {
     const message = transport?.message ?? (error as Error)?.message ?? String(error);
     return failure('upstream', transport?.reason ?? 'unavailable', secrets.scrub(`${label}: ${message}`));
   }
