@@ -50,7 +50,7 @@ const identity = handle.state.identities.all()[0];
 const coreMs: number[] = [];
 for (let i = 0; identity && i < repeats; i++) {
   const start = performance.now();
-  handle.state.tokens.local.mint({ identity, resource: `api://core-${i}` });
+  await handle.state.tokens.local.mint({ identity, resource: `api://core-${i}` });
   coreMs.push(performance.now() - start);
 }
 

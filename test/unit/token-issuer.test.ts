@@ -46,8 +46,8 @@ function setup(lifetimeSeconds = 86_400) {
   return { clock, keys, issuer, jwks };
 }
 
-function mint(issuer: LocalIssuer, resource: string): AccessToken {
-  const result = issuer.mint({ identity, resource });
+async function mint(issuer: LocalIssuer, resource: string): Promise<AccessToken> {
+  const result = await issuer.mint({ identity, resource });
   assert.ok(result.ok, 'minted');
   return result.token;
 }
@@ -55,7 +55,7 @@ function mint(issuer: LocalIssuer, resource: string): AccessToken {
 describe('local issuer', () => {
   test('mints an RS256 JWT with Entra managed-identity claims that verifies against the JWKS', async () => {
     const { issuer, jwks, clock } = setup();
-    const token = mint(issuer, 'https://management.azure.com/');
+    const token = await mint(issuer, 'https://management.azure.com/');
     const { payload, protectedHeader } = await jwtVerify(token.accessToken, jwks(), {
       issuer: ISSUER,
       audience: 'https://management.azure.com/',
@@ -86,7 +86,7 @@ describe('local issuer', () => {
     assert.equal(token.clientId, identity.clientId);
   });
 
-  test('sets aud to the resource exactly as requested (trailing slash, no slash, application id)', () => {
+  test('sets aud to the resource exactly as requested (trailing slash, no slash, application id)', async () => {
     const { issuer } = setup();
     for (const resource of [
       'https://management.azure.com/',
@@ -96,27 +96,27 @@ describe('local issuer', () => {
       'api://my-api',
       '6dae42f8-4368-4678-94ff-3960e28e3630',
     ]) {
-      const token = mint(issuer, resource);
+      const token = await mint(issuer, resource);
       const payload = JSON.parse(Buffer.from(token.accessToken.split('.')[1] ?? '', 'base64url').toString());
       assert.equal(payload.aud, resource);
       assert.equal(token.resource, resource);
     }
   });
 
-  test('gives every token a unique uti', () => {
+  test('gives every token a unique uti', async () => {
     const { issuer } = setup();
     const uti = (t: AccessToken) =>
       JSON.parse(Buffer.from(t.accessToken.split('.')[1] ?? '', 'base64url').toString()).uti;
     assert.notEqual(
-      uti(mint(issuer, 'https://vault.azure.net')),
-      uti(mint(issuer, 'https://vault.azure.net')),
+      uti(await mint(issuer, 'https://vault.azure.net')),
+      uti(await mint(issuer, 'https://vault.azure.net')),
     );
   });
 
-  test('refuses resources Entra would not know with AADSTS500011 (invalid-resource)', () => {
+  test('refuses resources Entra would not know with AADSTS500011 (invalid-resource)', async () => {
     const { issuer } = setup();
     for (const resource of ['not a uri', 'vault', 'https://vault.azure.net/.default']) {
-      const result = issuer.mint({ identity, resource });
+      const result = await issuer.mint({ identity, resource });
       assert.equal(result.ok, false, resource);
       if (!result.ok) {
         assert.equal(result.failure.code, 'invalid-resource');
@@ -128,11 +128,11 @@ describe('local issuer', () => {
     }
   });
 
-  test('follows the injected clock: a token minted later has later times', () => {
+  test('follows the injected clock: a token minted later has later times', async () => {
     const { issuer, clock } = setup();
-    const first = mint(issuer, 'https://storage.azure.com/');
+    const first = await mint(issuer, 'https://storage.azure.com/');
     clock.advance(3_600_000);
-    const second = mint(issuer, 'https://storage.azure.com/');
+    const second = await mint(issuer, 'https://storage.azure.com/');
     assert.equal(second.expiresOn - first.expiresOn, 3600);
   });
 
@@ -145,7 +145,7 @@ describe('local issuer', () => {
       lifetimeSeconds: 3600,
       issuer: 'http://127.0.0.1:8169/{tenantId}/',
     });
-    const token = mint(issuer, 'https://management.azure.com/');
+    const token = await mint(issuer, 'https://management.azure.com/');
     const { payload } = await jwtVerify(
       token.accessToken,
       createLocalJWKSet({ keys: keys.publicKeys().map(jwksKey) as never }),
@@ -157,11 +157,11 @@ describe('local issuer', () => {
 describe('key rotation', () => {
   test('signs with the new key after rotation and keeps the old key published until its tokens expire', async () => {
     const { issuer, keys, jwks, clock } = setup(3600);
-    const old = mint(issuer, 'https://vault.azure.net');
+    const old = await mint(issuer, 'https://vault.azure.net');
     const oldKid = decodeProtectedHeader(old.accessToken).kid;
     const fresh = keys.rotate();
     assert.notEqual(fresh.kid, oldKid);
-    const next = mint(issuer, 'https://vault.azure.net');
+    const next = await mint(issuer, 'https://vault.azure.net');
     assert.equal(decodeProtectedHeader(next.accessToken).kid, fresh.kid);
     assert.deepEqual(
       keys.publicKeys().map((k) => k.kid),

@@ -81,7 +81,7 @@ export function registerTokenCommand(
         else if (flags.url === undefined)
           err.write('azimds: IMDS is off in this configuration; minting offline\n');
       }
-      body ??= mintOffline(config, flags);
+      body ??= await mintOffline(config, flags);
       out.write(
         flags.json ? `${body}\n` : `${(JSON.parse(body) as { access_token: string }).access_token}\n`,
       );
@@ -140,7 +140,7 @@ async function fromEmulator(
 }
 
 /** Mints with the configured identities and keys, as the emulator would, and renders IMDS's body. */
-function mintOffline(config: Config, flags: TokenFlags): string {
+async function mintOffline(config: Config, flags: TokenFlags): Promise<string> {
   const clock = new EmulatorClock();
   const identities = new IdentityDirectory(config, new Machine(config.vm));
   const selectors: IdentitySelector[] = [];
@@ -154,7 +154,7 @@ function mintOffline(config: Config, flags: TokenFlags): string {
       `no token: ${selection.error.replaceAll('-', ' ')} in this configuration`,
     );
   }
-  const result = new TokenService(config, clock).local.mint({
+  const result = await new TokenService(config, clock).local.mint({
     identity: selection.identity,
     resource: flags.resource,
   });

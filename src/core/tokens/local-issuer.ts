@@ -30,8 +30,8 @@ export class LocalIssuer implements TokenProvider {
     return this.#options.issuer.replaceAll('{tenantId}', tenantId);
   }
 
-  /** Mints a token now (synchronous; no cache). */
-  mint({ identity, resource }: TokenRequest): TokenResult {
+  /** Mints a token now (no cache). */
+  async mint({ identity, resource }: TokenRequest): Promise<TokenResult> {
     if (!isIssuableResource(resource)) {
       return {
         ok: false,
@@ -53,7 +53,7 @@ export class LocalIssuer implements TokenProvider {
     return {
       ok: true,
       token: {
-        accessToken: signJwt(keys.signingKey(), claims),
+        accessToken: await signJwt(keys.signingKey(), claims),
         resource,
         clientId: identity.clientId,
         tokenType: 'Bearer',

@@ -63,14 +63,14 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
   const warmIdentity = state.identities.all()[0];
   if (warmIdentity) {
     void state.tokens.keys.ready().then(
-      () => {
+      async () => {
         const query = { 'api-version': FIRST_IDENTITY_VERSION, client_id: warmIdentity.clientId };
         if (!isIdentityApiVersion(query['api-version'])) return;
         const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
         if (!selection.ok) return;
         const request = { identity: selection.identity, resource: 'https://management.azure.com/' };
         state.tokens.cachedToken(request);
-        const minted = state.tokens.local.mint(request);
+        const minted = await state.tokens.local.mint(request);
         if (minted.ok) imdsTokenBody(minted.token, Math.floor(state.clock.now() / 1000));
       },
       () => {},
