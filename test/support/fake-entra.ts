@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 import forge from 'node-forge';
+import { createCertificate, forgePrivateKey } from '../../src/core/x509.js';
 
 /** One token request as the fake saw it. */
 export interface TokenCall {
@@ -58,18 +59,15 @@ export interface FakeEntra {
 /** A self-signed certificate and its key, PEM, for a service principal's certificate credential. */
 export function clientCertificate(commonName: string): { certificatePem: string; privateKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
-  cert.serialNumber = `01${randomUUID().replaceAll('-', '')}`;
-  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const name = [{ name: 'commonName', value: commonName }];
-  cert.setSubject(name);
-  cert.setIssuer(name);
-  cert.sign(
-    forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
-    forge.md.sha256.create(),
-  );
+  const cert = createCertificate({
+    publicKey,
+    signingKey: forgePrivateKey(privateKey),
+    serialNumber: `01${randomUUID().replaceAll('-', '')}`,
+    notBefore: Date.now() - 3_600_000,
+    notAfter: Date.now() + 86_400_000,
+    subject: [{ name: 'commonName', value: commonName }],
+    extensions: [],
+  });
   return {
     certificatePem: new X509Certificate(forge.pki.certificateToPem(cert)).toString(),
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
@@ -78,46 +76,43 @@ export function clientCertificate(commonName: string): { certificatePem: string;
 
 /** A CA and a server certificate for 127.0.0.1 and localhost, issued by it. */
 function testTls(): { caPem: string; certPem: string; keyPem: string } {
-  const forgeKey = (k: KeyObject) =>
-    forge.pki.privateKeyFromPem(k.export({ type: 'pkcs8', format: 'pem' }) as string);
-  const forgePublic = (k: KeyObject) =>
-    forge.pki.publicKeyFromPem(k.export({ type: 'spki', format: 'pem' }) as string);
   const ca = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const caCert = forge.pki.createCertificate();
-  caCert.publicKey = forgePublic(ca.publicKey);
-  caCert.serialNumber = '01';
-  caCert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  caCert.validity.notAfter = new Date(Date.now() + 86_400_000);
   const caName = [{ name: 'commonName', value: 'azimds test CA (fake Entra)' }];
-  caCert.setSubject(caName);
-  caCert.setIssuer(caName);
-  caCert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  caCert.sign(forgeKey(ca.privateKey), forge.md.sha256.create());
+  const caCert = createCertificate({
+    publicKey: ca.publicKey,
+    signingKey: forgePrivateKey(ca.privateKey),
+    serialNumber: '01',
+    notBefore: Date.now() - 3_600_000,
+    notAfter: Date.now() + 86_400_000,
+    subject: caName,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      { name: 'subjectKeyIdentifier' },
+    ],
+  });
   const server = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forgePublic(server.publicKey);
-  cert.serialNumber = '02';
-  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
-  cert.setIssuer(caName);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [
-        { type: 7, ip: '127.0.0.1' },
-        { type: 2, value: 'localhost' },
-      ],
-    },
-  ]);
-  cert.sign(forgeKey(ca.privateKey), forge.md.sha256.create());
+  const cert = createCertificate({
+    publicKey: server.publicKey,
+    signingKey: forgePrivateKey(ca.privateKey),
+    serialNumber: '02',
+    notBefore: Date.now() - 3_600_000,
+    notAfter: Date.now() + 86_400_000,
+    subject: [{ name: 'commonName', value: 'localhost' }],
+    issuer: caName,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
+  });
   return {
     caPem: forge.pki.certificateToPem(caCert),
     certPem: forge.pki.certificateToPem(cert),

@@ -1,10 +1,11 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { AzimdsError } from '../../errors.js';
 import { resolveDataDir, withFileLock, writePrivateFileAtomic } from '../data-dir.js';
+import { createCertificate, forgePrivateKey } from '../x509.js';
 
 /** A TLS server certificate and its key, as the Service Fabric endpoint serves them. */
 export interface TlsCertificate {
@@ -123,31 +124,28 @@ function covers(x509: X509Certificate, host: string): boolean {
  */
 function generateSelfSigned(host: string, now: number): { certPem: string; keyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
-  // A positive serial: 16 random bytes with the top bit clear.
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
-  cert.serialNumber = serial.toString('hex');
-  cert.validity.notBefore = new Date(now - DAY_MS);
-  cert.validity.notAfter = new Date(now + 3650 * DAY_MS);
-  const subject = [
-    { name: 'commonName', value: 'localhost' },
-    { name: 'organizationName', value: 'azimds Service Fabric token service (development only)' },
-  ];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
   const { dns, ips } = namesFor(host);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [...dns.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
-    },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem };
+  const cert = createCertificate({
+    publicKey,
+    signingKey: forgePrivateKey(privateKey),
+    subject: [
+      { name: 'commonName', value: 'localhost' },
+      { name: 'organizationName', value: 'azimds Service Fabric token service (development only)' },
+    ],
+    notBefore: now - DAY_MS,
+    notAfter: now + 3650 * DAY_MS,
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [...dns.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
+      },
+      { name: 'subjectKeyIdentifier' },
+    ],
+  });
+  return {
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
 }
