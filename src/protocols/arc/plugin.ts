@@ -7,9 +7,9 @@ import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { arcErrors, identityErrors, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { IDENTITY_CHECK_ERRORS } from '../identity-imds/plugin.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
-import type { ImdsCheckFailure } from '../imds/request-checks.js';
 import {
   isResource,
   mintToken,
@@ -28,13 +28,6 @@ export interface ArcTokenPluginOptions {
 
 /** The first api-version HIMDS's token endpoint takes (older Go clients send it; msal-node 2020-06-01). */
 const FIRST_ARC_VERSION = '2019-08-15';
-
-const checkErrors: Record<ImdsCheckFailure, WireError> = {
-  'metadata-header': identityErrors.metadataHeaderMissing,
-  'forwarded-for': identityErrors.forwardedForNotAllowed,
-  'duplicate-parameter': identityErrors.duplicateQueryParameter,
-  'api-version': identityErrors.apiVersionInvalid,
-};
 
 const selectionErrors: Record<SelectionError, WireError> = {
   'identity-not-found': arcErrors.identityNotFound,
@@ -73,7 +66,7 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
   app.addHook('onClose', async () => challenges.close());
   const guard = imdsGuard(
     state,
-    checkErrors,
+    IDENTITY_CHECK_ERRORS,
     identityErrors.tooManyRequests,
     state.config.imds.rateLimit.identity,
   );
