@@ -135,6 +135,16 @@ for (const kind of TRANSPORTS) {
       );
     });
 
+    test('answers 400 for an api-version named like an object property (constructor, toString)', async () => {
+      for (const version of ['constructor', 'toString', '__proto__']) {
+        assertAppServiceError(
+          await app.request('GET', path({ 'api-version': version, resource: VAULT }), header),
+          400,
+          `The api-version '${version}' is not supported. Supported versions: 2019-08-01, 2017-09-01.`,
+        );
+      }
+    });
+
     test("takes MSAL's extra Metadata and Content-Type headers, and answers 405 to POST", async () => {
       const res = await app.request('GET', v2019(), {
         ...header,

@@ -1,32 +1,16 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { IdentitySelector, SelectionError } from '../../core/identities/identity.js';
+import type { FastifyPluginAsync } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
-import type { AccessToken } from '../../core/tokens/provider.js';
-import { appServiceError, appServiceMessages, platformFaultError } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { platformListenerSpec } from '../shared/listener.js';
 import {
-  isResource,
-  mintToken,
-  type Params,
-  param,
-  type SelectorNames,
-  selectorsFrom,
-  staticBody,
-} from '../shared/token-request.js';
+  type AppServiceTokenVersion,
+  appServiceSurfaceErrors,
+  registerAppServiceTokenRoute,
+} from '../shared/app-service-token.js';
+import { platformListenerSpec } from '../shared/listener.js';
+import { staticBody } from '../shared/token-request.js';
 
 /** The two versions of App Service's protocol: header, selectors, and `expires_on` of each. */
-interface AppServiceVersion {
-  /** Header carrying the secret (IDENTITY_HEADER in 2019-08-01, MSI_SECRET in 2017-09-01). */
-  readonly header: 'x-identity-header' | 'secret';
-  /** The header as named in messages. */
-  readonly headerName: string;
-  readonly selectors: SelectorNames;
-  readonly body: (token: AccessToken, windows: boolean) => Buffer;
-}
-
-const VERSIONS: Readonly<Record<string, AppServiceVersion>> = {
+const VERSIONS: Readonly<Record<string, AppServiceTokenVersion>> = {
   '2019-08-01': {
     header: 'x-identity-header',
     headerName: 'X-IDENTITY-HEADER',
@@ -50,22 +34,16 @@ const VERSIONS: Readonly<Record<string, AppServiceVersion>> = {
     header: 'secret',
     headerName: 'secret',
     selectors: [['clientid', 'clientId']],
-    body: (token, windows) =>
-      staticBody(token, windows ? 'app-service-2017-windows' : 'app-service-2017-linux', (t) => ({
+    body: (token, state) => {
+      const windows = state.machine.compute('osType') === 'Windows';
+      return staticBody(token, windows ? 'app-service-2017-windows' : 'app-service-2017-linux', (t) => ({
         access_token: t.accessToken,
         expires_on: appServiceDate(t.expiresOn, windows),
         resource: t.resource,
         token_type: t.tokenType,
-      })),
+      }));
+    },
   },
-};
-
-const SUPPORTED = Object.keys(VERSIONS).join(', ');
-
-const selectionMessages: Record<SelectionError, string> = {
-  'identity-not-found': appServiceMessages.identityNotFound,
-  'multiple-user-assigned': appServiceMessages.identityNotFound,
-  'several-selectors': appServiceMessages.severalSelectors,
 };
 
 /**
@@ -83,49 +61,17 @@ const selectionMessages: Record<SelectionError, string> = {
  * signal) fetches a fresh token.
  */
 export const appServicePlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
-  const { platforms } = state;
-  const fail = (reply: FastifyReply, status: number, message: string) =>
-    sendWireError(reply, appServiceError(status, message));
-
-  app.all(state.config.platforms.appService.path, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'GET') {
-      reply.header('allow', 'GET');
-      return fail(reply, 405, appServiceMessages.methodNotAllowed);
-    }
-    const query = request.query as Params;
-    const apiVersion = param(query, 'api-version');
-    const version = apiVersion === undefined ? undefined : VERSIONS[apiVersion];
-    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, SUPPORTED));
-    const presented = request.headers[version.header];
-    if (typeof presented !== 'string' || presented === '') {
-      return fail(reply, 400, appServiceMessages.headerMissing(version.headerName));
-    }
-    if (!platforms.secrets.matches('appService', presented)) {
-      return fail(reply, 401, appServiceMessages.headerInvalid(version.headerName));
-    }
-    const resource = param(query, 'resource');
-    if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
-    const selectors: IdentitySelector[] = selectorsFrom(query, version.selectors);
-    const selection = state.identities.select(selectors);
-    if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
-    const refresh = param(query, 'token_sha256_to_refresh') !== undefined;
-    const result = await mintToken(state, request, selection.identity, resource, refresh);
-    if (!result.ok) {
-      const status = result.failure.code === 'invalid-resource' ? 400 : 500;
-      return fail(reply, status, appServiceMessages.tokenFailed(result.failure.description));
-    }
-    const windows = state.machine.compute('osType') === 'Windows';
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, version.body(result.token, windows));
+  registerAppServiceTokenRoute(app, {
+    state,
+    platform: 'appService',
+    versions: VERSIONS,
+    honourRefresh: true,
   });
 };
 
 /** App Service's listener (default port 42356, path `/msi/token`). */
 export function appServiceListenerSpec(state: EmulatorState): ListenerSpec {
-  return platformListenerSpec('appService', state, appServicePlugin as never, {
-    notFound: () => appServiceError(404, 'The requested resource is not found.'),
-    internal: () => appServiceError(500, 'An error occurred.'),
-    fault: (_request, status, retryAfter) => platformFaultError('app-service', status, retryAfter),
-  });
+  return platformListenerSpec('appService', state, appServicePlugin as never, appServiceSurfaceErrors);
 }
 
 /**

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SelectionError } from '../../core/identities/identity.js';
+import type { EmulatorState } from '../../core/state.js';
+import type { AccessToken } from '../../core/tokens/provider.js';
+import { appServiceError, appServiceMessages, platformFaultError } from '../../errors.js';
+import type { SurfaceErrors } from '../../server/listener.js';
+import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import {
+  isResource,
+  mintToken,
+  type Params,
+  param,
+  type SelectorNames,
+  selectorsFrom,
+} from './token-request.js';
+
+/** One api-version of an App Service-shaped token service: secret header, selectors, body. */
+export interface AppServiceTokenVersion {
+  /** Header carrying the secret, lower-case (`x-identity-header`, `secret`). */
+  readonly header: 'x-identity-header' | 'secret';
+  /** The header as named in messages. */
+  readonly headerName: string;
+  readonly selectors: SelectorNames;
+  /** The token body (bytes, see staticBody); `state` for what the shape depends on (the VM's osType). */
+  readonly body: (token: AccessToken, state: EmulatorState) => Buffer;
+}
+
+export interface AppServiceTokenOptions {
+  state: EmulatorState;
+  /** Whose path (`platforms.<platform>.path`) and secret. */
+  platform: 'appService' | 'azureMl';
+  /** The api-versions served, by value of `api-version`. */
+  versions: Readonly<Record<string, AppServiceTokenVersion>>;
+  /** `token_sha256_to_refresh` (MSAL's revocation signal) fetches a fresh token. */
+  honourRefresh: boolean;
+}
+
+const selectionMessages: Record<SelectionError, string> = {
+  'identity-not-found': appServiceMessages.identityNotFound,
+  'multiple-user-assigned': appServiceMessages.identityNotFound,
+  'several-selectors': appServiceMessages.severalSelectors,
+};
+
+/**
+ * The token route of App Service (protocols.md §7.1, §7.2) and of Azure ML, which descends from App
+ * Service's 2017 protocol (§7.6): `GET <path>?api-version=...&resource=...` with the version's secret
+ * header, its selectors, and errors `{statusCode, message, correlationId}` in this order of checks:
+ * verb (405), api-version (400), header missing (400) or wrong (401), resource (400), identity (400),
+ * token (400 for a resource refused upstream, else 500).
+ */
+export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppServiceTokenOptions): void {
+  const { state, platform, versions, honourRefresh } = options;
+  const supported = Object.keys(versions).join(', ');
+  const fail = (reply: FastifyReply, status: number, message: string) =>
+    sendWireError(reply, appServiceError(status, message));
+
+  app.all(state.config.platforms[platform].path, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'GET') {
+      reply.header('allow', 'GET');
+      return fail(reply, 405, appServiceMessages.methodNotAllowed);
+    }
+    const query = request.query as Params;
+    const apiVersion = param(query, 'api-version');
+    // Own keys only: `api-version=constructor` is not a version.
+    const version =
+      apiVersion !== undefined && Object.hasOwn(versions, apiVersion) ? versions[apiVersion] : undefined;
+    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, supported));
+    const presented = request.headers[version.header];
+    if (typeof presented !== 'string' || presented === '') {
+      return fail(reply, 400, appServiceMessages.headerMissing(version.headerName));
+    }
+    if (!state.platforms.secrets.matches(platform, presented)) {
+      return fail(reply, 401, appServiceMessages.headerInvalid(version.headerName));
+    }
+    const resource = param(query, 'resource');
+    if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
+    const selection = state.identities.select(selectorsFrom(query, version.selectors));
+    if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
+    const refresh = honourRefresh && param(query, 'token_sha256_to_refresh') !== undefined;
+    const result = await mintToken(state, request, selection.identity, resource, refresh);
+    if (!result.ok) {
+      const status = result.failure.code === 'invalid-resource' ? 400 : 500;
+      return fail(reply, status, appServiceMessages.tokenFailed(result.failure.description));
+    }
+    return sendBytes(reply, 200, JSON_CONTENT_TYPE, version.body(result.token, state));
+  });
+}
+
+/** The listener errors of an App Service-shaped token service (404, 500 and injected faults). */
+export const appServiceSurfaceErrors: SurfaceErrors = {
+  notFound: () => appServiceError(404, 'The requested resource is not found.'),
+  internal: () => appServiceError(500, 'An error occurred.'),
+  fault: (_request, status, retryAfter) => platformFaultError('app-service', status, retryAfter),
+};
