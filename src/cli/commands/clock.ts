@@ -21,37 +21,26 @@ export function registerClockCommands(program: Command, out: NodeJS.WritableStre
     show(await ControlClient.fromFlags(flags).request<ClockView>('GET', '/clock')),
   );
 
+  // The subcommands' flags may stand before or after the subcommand: read them with the globals.
+  const move = (command: Command, path: string, body?: Record<string, string>) =>
+    ControlClient.fromFlags(command.optsWithGlobals()).request<ClockView>('POST', path, body).then(show);
+
   withControlOptions(
     clock
       .command('advance')
       .description('move the clock forward (e.g. 10m, 1h30m, 500ms; back with: clock advance -- -5m)')
       .argument('<duration>', 'how far'),
-  ).action(async (by: string, _flags: ControlFlags, command: Command) =>
-    show(
-      await ControlClient.fromFlags(command.optsWithGlobals()).request<ClockView>('POST', '/clock/advance', {
-        by,
-      }),
-    ),
-  );
+  ).action((by: string, _flags: ControlFlags, command: Command) => move(command, '/clock/advance', { by }));
 
   withControlOptions(
     clock
       .command('set')
       .description('set the clock to a date (ISO 8601, e.g. 2030-01-01T00:00:00Z); it keeps ticking')
       .argument('<time>', 'the date'),
-  ).action(async (time: string, _flags: ControlFlags, command: Command) =>
-    show(
-      await ControlClient.fromFlags(command.optsWithGlobals()).request<ClockView>('POST', '/clock/set', {
-        time,
-      }),
-    ),
-  );
+  ).action((time: string, _flags: ControlFlags, command: Command) => move(command, '/clock/set', { time }));
 
   withControlOptions(clock.command('reset').description('back to real time')).action(
-    async (_flags: ControlFlags, command: Command) =>
-      show(
-        await ControlClient.fromFlags(command.optsWithGlobals()).request<ClockView>('POST', '/clock/reset'),
-      ),
+    (_flags: ControlFlags, command: Command) => move(command, '/clock/reset'),
   );
   for (const command of clock.commands) command.exitOverride();
 }
