@@ -8,15 +8,17 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   logLevel?: string;
+  dataDir?: string;
 }
 
-/** Adds `--config`, `--host`, `--port`, `--log-level` to a command. */
+/** Adds `--config`, `--host`, `--port`, `--log-level`, `--data-dir` to a command. */
 export function withConfigOptions(command: Command): Command {
   return command
     .addOption(new Option('-c, --config <file>', 'config file (YAML or JSON)').env('AZIMDS_CONFIG'))
     .option('--host <address>', 'bind address of every listener (default 127.0.0.1)')
     .option('-p, --port <port>', 'IMDS port (default 8169)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(logLevels));
+    .addOption(new Option('--log-level <level>', 'log level').choices(logLevels))
+    .option('--data-dir <dir>', 'directory for keys and certificates, owner-only (default ~/.azimds)');
 }
 
 /** Flags as config overrides (they take precedence over environment and file). */
@@ -26,6 +28,8 @@ export function flagOverrides(flags: ConfigFlags): Override[] {
   if (flags.port !== undefined) out.push({ path: ['imds', 'port'], value: flags.port, source: '--port' });
   if (flags.logLevel !== undefined)
     out.push({ path: ['logLevel'], value: flags.logLevel, source: '--log-level' });
+  if (flags.dataDir !== undefined)
+    out.push({ path: ['dataDir'], value: flags.dataDir, source: '--data-dir' });
   return out;
 }
 

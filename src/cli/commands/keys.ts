@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { Override } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { EmulatorClock } from '../../core/clock.js';
 import { retentionMs } from '../../core/tokens/key-store.js';
@@ -7,9 +6,7 @@ import { createKeyStore } from '../../core/tokens/service.js';
 import { AzimdsError } from '../../errors.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 
-interface KeysFlags extends ConfigFlags {
-  dataDir?: string;
-}
+type KeysFlags = ConfigFlags;
 
 /**
  * `azimds keys list|rotate`: the token signing keys in the key file (`dataDir`). A running emulator
@@ -22,13 +19,7 @@ export function registerKeysCommands(
   err: NodeJS.WritableStream = process.stderr,
 ): void {
   const keys = program.command('keys').description('list or rotate the token signing keys (kept in dataDir)');
-  const withKeyOptions = (command: Command) =>
-    withConfigOptions(command).option(
-      '--data-dir <dir>',
-      'directory of the signing keys (default ~/.azimds)',
-    );
-
-  withKeyOptions(
+  withConfigOptions(
     keys.command('list').description('list the signing key and the retired keys still published'),
   ).action((flags: KeysFlags) => {
     const config = keysConfig(flags);
@@ -44,7 +35,7 @@ export function registerKeysCommands(
     }
   });
 
-  withKeyOptions(
+  withConfigOptions(
     keys
       .command('rotate')
       .description(
@@ -67,10 +58,7 @@ export function registerKeysCommands(
 
 /** The config of a keys command; only the key file can be listed or rotated from outside the emulator. */
 function keysConfig(flags: KeysFlags): Config {
-  const extra: Override[] = flags.dataDir
-    ? [{ path: ['dataDir'], value: flags.dataDir, source: '--data-dir' }]
-    : [];
-  const config = configFromFlags(flags, extra);
+  const config = configFromFlags(flags);
   if (config.tokens.keys.privateKeyFile) return config;
   if (config.tokens.keys.store === 'memory') {
     throw new AzimdsError(

@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import type { Override } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { EmulatorClock } from '../../core/clock.js';
 import { IdentityDirectory } from '../../core/identities/directory.js';
@@ -20,7 +19,6 @@ interface TokenFlags extends ConfigFlags {
   offline?: boolean;
   fresh?: boolean;
   json?: boolean;
-  dataDir?: string;
 }
 
 /** How long to wait for a running emulator before deciding none is there. */
@@ -68,12 +66,8 @@ export function registerTokenCommand(
     .option('--offline', 'mint locally with the configured keys, without asking a running emulator')
     .option('--fresh', 'a new token instead of the cached one (IMDS bypass_cache=true)')
     .option('--json', 'print the whole IMDS response body instead of the bare token')
-    .option('--data-dir <dir>', 'directory of the signing keys (default ~/.azimds)')
     .action(async (flags: TokenFlags) => {
-      const extra: Override[] = flags.dataDir
-        ? [{ path: ['dataDir'], value: flags.dataDir, source: '--data-dir' }]
-        : [];
-      const config = configFromFlags(flags, extra);
+      const config = configFromFlags(flags);
       let body: string | undefined;
       if (!flags.offline) {
         const base = flags.url?.replace(/\/+$/, '') ?? urlsFromConfig(config).imds;
