@@ -5,66 +5,60 @@
  * process with exactly that environment (test/support/platform-sdk.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { failure, identitiesOf, runSdk, tokenVerifier } from '../support/platform-sdk.js';
+import { describe, test } from 'node:test';
+import { failure, platformSdkSuite } from '../support/platform-sdk.js';
 
-let azimds: EmulatorHandle;
-let verify: Awaited<ReturnType<typeof tokenVerifier>>;
-let env: Record<string, string | undefined>;
-
-before(async () => {
-  azimds = await startEmulator({
-    identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
-    platforms: { appService: { enabled: true } },
-  });
-  verify = await tokenVerifier(azimds);
-  env = azimds.env('app-service');
+const sdk = platformSdkSuite('app-service', {
+  identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
+  platforms: { appService: { enabled: true } },
 });
-
-after(() => azimds.close());
 
 describe('@azure/identity ManagedIdentityCredential on App Service', () => {
   test('gets a system-assigned token through IDENTITY_ENDPOINT and IDENTITY_HEADER', async () => {
-    const result = await runSdk(env, { sdk: 'identity', scope: 'https://vault.azure.net/.default' });
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://vault.azure.net/.default' },
+      'https://vault.azure.net',
+      sdk.system,
+    );
   });
 
   test('gets a user-assigned token by clientId (client_id)', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'identity',
-      scope: 'https://storage.azure.com/.default',
-      id: { clientId: target.clientId },
-    });
-    await verify(result, 'https://storage.azure.com', target);
+    const target = sdk.user(0);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://storage.azure.com/.default', id: { clientId: target.clientId } },
+      'https://storage.azure.com',
+      target,
+    );
   });
 
   test('gets a user-assigned token by objectId (object_id)', async () => {
-    const target = identitiesOf(azimds).users[1];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'identity',
-      scope: 'https://management.azure.com/.default',
-      id: { objectId: target.principalId },
-    });
-    await verify(result, 'https://management.azure.com', target);
+    const target = sdk.user(1);
+    await sdk.token(
+      {
+        sdk: 'identity',
+        scope: 'https://management.azure.com/.default',
+        id: { objectId: target.principalId },
+      },
+      'https://management.azure.com',
+      target,
+    );
   });
 
   test('gets a user-assigned token by resourceId (mi_res_id)', async () => {
-    const target = identitiesOf(azimds).users[1];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'identity',
-      scope: 'https://database.windows.net/.default',
-      id: { resourceId: target.resourceId },
-    });
-    await verify(result, 'https://database.windows.net', target);
+    const target = sdk.user(1);
+    await sdk.token(
+      {
+        sdk: 'identity',
+        scope: 'https://database.windows.net/.default',
+        id: { resourceId: target.resourceId },
+      },
+      'https://database.windows.net',
+      target,
+    );
   });
 
   test("reports an identity that is not assigned with App Service's message", async () => {
-    const result = await runSdk(env, {
+    const result = await sdk.run({
       sdk: 'identity',
       scope: 'https://vault.azure.net/.default',
       id: { clientId: '00000000-0000-4000-8000-000000000000' },
@@ -74,9 +68,9 @@ describe('@azure/identity ManagedIdentityCredential on App Service', () => {
   });
 
   test('fails with a wrong IDENTITY_HEADER: the token service answers 401', async () => {
-    const result = await runSdk(
-      { ...env, IDENTITY_HEADER: '11111111-2222-4333-8444-555555555555' },
+    const result = await sdk.run(
       { sdk: 'identity', scope: 'https://vault.azure.net/.default', maxRetries: 0 },
+      { IDENTITY_HEADER: '11111111-2222-4333-8444-555555555555' },
     );
     assert.match(failure(result).message, /X-IDENTITY-HEADER header is not valid/);
   });
@@ -84,47 +78,46 @@ describe('@azure/identity ManagedIdentityCredential on App Service', () => {
 
 describe('@azure/msal-node ManagedIdentityApplication on App Service', () => {
   test('picks App Service from the environment and gets a system-assigned token', async () => {
-    const result = await runSdk(env, { sdk: 'msal', resource: 'https://vault.azure.net' });
+    const result = await sdk.run({ sdk: 'msal', resource: 'https://vault.azure.net' });
     assert.equal(result.ok && result.source, 'AppService');
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.verify(result, 'https://vault.azure.net', sdk.system);
   });
 
   test('gets a user-assigned token by client id', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'msal',
-      resource: 'https://vault.azure.net',
-      id: { clientId: target.clientId },
-    });
-    await verify(result, 'https://vault.azure.net', target);
+    const target = sdk.user(0);
+    await sdk.token(
+      { sdk: 'msal', resource: 'https://vault.azure.net', id: { clientId: target.clientId } },
+      'https://vault.azure.net',
+      target,
+    );
   });
 
   test('gets a user-assigned token by resource id', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'msal',
-      resource: 'https://graph.microsoft.com',
-      id: { resourceId: target.resourceId },
-    });
-    await verify(result, 'https://graph.microsoft.com', target);
+    const target = sdk.user(0);
+    await sdk.token(
+      { sdk: 'msal', resource: 'https://graph.microsoft.com', id: { resourceId: target.resourceId } },
+      'https://graph.microsoft.com',
+      target,
+    );
   });
 });
 
 describe('retries on App Service, as on Azure', () => {
   test('msal-node retries a 503 from the token service (Retry-After honoured) and gets the token', async () => {
-    azimds.faults.add({ surface: 'appService', status: 503, retryAfter: 0, times: 1 });
+    sdk.azimds.faults.add({ surface: 'appService', status: 503, retryAfter: 0, times: 1 });
     try {
-      const result = await runSdk(env, { sdk: 'msal', resource: 'https://eventhubs.azure.net' });
-      await verify(result, 'https://eventhubs.azure.net', identitiesOf(azimds).system);
-      const served = azimds.requestLog.entries().entries.filter((e) => e.surface === 'appService');
+      await sdk.token(
+        { sdk: 'msal', resource: 'https://eventhubs.azure.net' },
+        'https://eventhubs.azure.net',
+        sdk.system,
+      );
+      const served = sdk.azimds.requestLog.entries().entries.filter((e) => e.surface === 'appService');
       assert.deepEqual(
         served.slice(-2).map((e) => e.status),
         [503, 200],
       );
     } finally {
-      azimds.faults.clear();
+      sdk.azimds.faults.clear();
     }
   });
 });

@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sdkAcceptedArcDir } from '../../src/core/platforms/arc-challenges.js';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { failure, identitiesOf, runSdk, tokenVerifier } from '../support/platform-sdk.js';
+import { failure, platformSdkSuite } from '../support/platform-sdk.js';
 
 const agentDir = sdkAcceptedArcDir();
 const skip =
@@ -21,79 +20,62 @@ const skip =
       : false;
 
 describe('Azure Arc through the SDKs', { skip }, () => {
-  let azimds: EmulatorHandle;
-  let legacy: EmulatorHandle;
-  let verify: Awaited<ReturnType<typeof tokenVerifier>>;
-  let env: Record<string, string | undefined>;
+  const sdk = platformSdkSuite('arc', {
+    identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
+    platforms: { arc: { enabled: true } },
+  });
+  const legacy = platformSdkSuite('arc', {
+    identity: { userAssigned: [{ name: 'id-app' }] },
+    platforms: { arc: { enabled: true, userAssignedIdentities: false } },
+  });
   const filesIn = () => readdirSync(agentDir as string).filter((f) => f.endsWith('.key'));
-
-  before(async () => {
-    azimds = await startEmulator({
-      identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
-      platforms: { arc: { enabled: true } },
-    });
-    legacy = await startEmulator({
-      identity: { userAssigned: [{ name: 'id-app' }] },
-      platforms: { arc: { enabled: true, userAssignedIdentities: false } },
-    });
-    verify = await tokenVerifier(azimds);
-    env = azimds.env('arc');
-  });
-
-  after(async () => {
-    await azimds.close();
-    await legacy.close();
-  });
 
   test('@azure/identity gets a system-assigned token and leaves no secret file behind', async () => {
     const before = filesIn().length;
-    const result = await runSdk(env, { sdk: 'identity', scope: 'https://management.azure.com/.default' });
-    await verify(result, 'https://management.azure.com', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://management.azure.com/.default' },
+      'https://management.azure.com',
+      sdk.system,
+    );
     assert.equal(filesIn().length, before, 'the redeemed secret file is deleted');
   });
 
   test('@azure/identity gets a user-assigned token by clientId, confirmed by the echoed client_id', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'identity',
-      scope: 'https://vault.azure.net/.default',
-      id: { clientId: target.clientId },
-    });
-    await verify(result, 'https://vault.azure.net', target);
+    const target = sdk.user(0);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://vault.azure.net/.default', id: { clientId: target.clientId } },
+      'https://vault.azure.net',
+      target,
+    );
   });
 
   test('msal-node picks Azure Arc from the environment and gets a system-assigned token', async () => {
-    const result = await runSdk(env, { sdk: 'msal', resource: 'https://vault.azure.net' });
+    const result = await sdk.run({ sdk: 'msal', resource: 'https://vault.azure.net' });
     assert.equal(result.ok && result.source, 'AzureArc');
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.verify(result, 'https://vault.azure.net', sdk.system);
   });
 
   test('msal-node gets a user-assigned token by object id (object_id echoed)', async () => {
-    const target = identitiesOf(azimds).users[1];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'msal',
-      resource: 'https://storage.azure.com',
-      id: { objectId: target.principalId },
-    });
-    await verify(result, 'https://storage.azure.com', target);
+    const target = sdk.user(1);
+    await sdk.token(
+      { sdk: 'msal', resource: 'https://storage.azure.com', id: { objectId: target.principalId } },
+      'https://storage.azure.com',
+      target,
+    );
   });
 
   test('msal-node gets a user-assigned token by resource id (msi_res_id echoed)', async () => {
-    const target = identitiesOf(azimds).users[1];
-    assert.ok(target);
-    const result = await runSdk(env, {
-      sdk: 'msal',
-      resource: 'https://graph.microsoft.com',
-      id: { resourceId: target.resourceId },
-    });
-    await verify(result, 'https://graph.microsoft.com', target);
+    const target = sdk.user(1);
+    await sdk.token(
+      { sdk: 'msal', resource: 'https://graph.microsoft.com', id: { resourceId: target.resourceId } },
+      'https://graph.microsoft.com',
+      target,
+    );
   });
 
   test('an identity the machine does not have fails before any challenge (404)', async () => {
     const before = filesIn().length;
-    const result = await runSdk(env, {
+    const result = await sdk.run({
       sdk: 'identity',
       scope: 'https://vault.azure.net/.default',
       id: { clientId: '00000000-0000-4000-8000-000000000000' },
@@ -104,9 +86,8 @@ describe('Azure Arc through the SDKs', { skip }, () => {
   });
 
   test('an older agent that ignores selectors makes msal-node refuse the unconfirmed token', async () => {
-    const target = identitiesOf(legacy).users[0];
-    assert.ok(target);
-    const result = await runSdk(legacy.env('arc'), {
+    const target = legacy.user(0);
+    const result = await legacy.run({
       sdk: 'msal',
       resource: 'https://vault.azure.net',
       id: { clientId: target.clientId },

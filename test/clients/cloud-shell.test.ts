@@ -4,35 +4,26 @@
  * user-assigned ids client-side.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { failure, identitiesOf, runSdk, tokenVerifier } from '../support/platform-sdk.js';
+import { describe, test } from 'node:test';
+import { failure, platformSdkSuite } from '../support/platform-sdk.js';
 
-let azimds: EmulatorHandle;
-let verify: Awaited<ReturnType<typeof tokenVerifier>>;
-let env: Record<string, string | undefined>;
-
-before(async () => {
-  azimds = await startEmulator({
-    identity: { userAssigned: [{ name: 'id-app' }] },
-    platforms: { cloudShell: { enabled: true } },
-  });
-  verify = await tokenVerifier(azimds);
-  env = azimds.env('cloud-shell');
+const sdk = platformSdkSuite('cloud-shell', {
+  identity: { userAssigned: [{ name: 'id-app' }] },
+  platforms: { cloudShell: { enabled: true } },
 });
-
-after(() => azimds.close());
 
 describe('Cloud Shell through the SDKs', () => {
   test('@azure/identity gets the default token through MSI_ENDPOINT', async () => {
-    const result = await runSdk(env, { sdk: 'identity', scope: 'https://management.azure.com/.default' });
-    await verify(result, 'https://management.azure.com', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://management.azure.com/.default' },
+      'https://management.azure.com',
+      sdk.system,
+    );
   });
 
   test('@azure/identity refuses a user-assigned identity on Cloud Shell', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
+    const target = sdk.user(0);
+    const result = await sdk.run({
       sdk: 'identity',
       scope: 'https://management.azure.com/.default',
       id: { clientId: target.clientId },
@@ -41,15 +32,15 @@ describe('Cloud Shell through the SDKs', () => {
   });
 
   test('msal-node picks Cloud Shell from MSI_ENDPOINT alone and gets the default token', async () => {
-    const result = await runSdk(env, { sdk: 'msal', resource: 'https://vault.azure.net' });
+    const result = await sdk.run({ sdk: 'msal', resource: 'https://vault.azure.net' });
     assert.equal(result.ok && result.source, 'CloudShell');
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.verify(result, 'https://vault.azure.net', sdk.system);
   });
 
   test('msal-node picks Azure ML instead when a stray MSI_SECRET is left in the environment', async () => {
-    const result = await runSdk(
-      { ...env, MSI_SECRET: 'left-over-secret' },
+    const result = await sdk.run(
       { sdk: 'msal', resource: 'https://vault.azure.net', maxRetries: 0 },
+      { MSI_SECRET: 'left-over-secret' },
     );
     // Why `azimds env` unsets the other platforms' variables: the detection order decides.
     assert.equal(failure(result).source, 'MachineLearning');

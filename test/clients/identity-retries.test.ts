@@ -14,44 +14,20 @@ import { after, before, describe, test } from 'node:test';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { FaultRuleInput } from '../../src/config/faults-schema.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
+import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
 
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
 
-/** Variables that would send the SDK to another platform or credential; removed for this file. */
-const CONFLICTING = [
-  'IDENTITY_ENDPOINT',
-  'IDENTITY_HEADER',
-  'IDENTITY_SERVER_THUMBPRINT',
-  'IMDS_ENDPOINT',
-  'MSI_ENDPOINT',
-  'MSI_SECRET',
-  'AZURE_CLIENT_ID',
-  'AZURE_FEDERATED_TOKEN_FILE',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'http_proxy',
-  'https_proxy',
-];
-const saved = new Map<string, string | undefined>();
-function setEnv(name: string, value: string | undefined): void {
-  if (!saved.has(name)) saved.set(name, process.env[name]);
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
-
 let azimds: EmulatorHandle;
+let env: EnvChanges;
 let resourceCount = 0;
 
 before(async () => {
   azimds = await startEmulator();
-  for (const name of CONFLICTING) setEnv(name, undefined);
-  setEnv('AZURE_POD_IDENTITY_AUTHORITY_HOST', azimds.urls.imds);
+  env = imdsOnlyEnvironment(azimds.urls.imds as string);
 });
 after(async () => {
-  for (const [name, value] of saved) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  env.restore();
   await azimds.close();
 });
 

@@ -11,17 +11,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ManagedIdentityApplication } from '@azure/msal-node';
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { ManagedIdentity } from '../../src/core/identities/identity.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { isolateSdkEnvironment } from '../support/sdk-env.js';
+import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
+import { assertIdentityClaims, identitiesOf, jwksVerifier } from '../support/platform-sdk.js';
 
 const TENANT = '8e2f1a6b-3c4d-4e5f-9a0b-1c2d3e4f5a6b';
 
-let restoreEnv: () => void;
 let azimds: EmulatorHandle;
-let jwks: ReturnType<typeof createRemoteJWKSet>;
-let issuer: string;
+let env: EnvChanges;
+/** Verifies signature (JWKS from discovery), aud, iss and exp, and returns the claims. */
+let verify: (token: string, audience: string) => Promise<JWTPayload>;
 let system: ManagedIdentity;
 let users: readonly ManagedIdentity[];
 
@@ -29,34 +30,19 @@ before(async () => {
   azimds = await startEmulator({
     identity: { tenantId: TENANT, userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
   });
-  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
+  env = imdsOnlyEnvironment(azimds.urls.imds as string);
   // What a resource server does once at start: read discovery for the tenant it trusts.
-  const response = await fetch(`${azimds.urls.imds}/${TENANT}/.well-known/openid-configuration`);
-  const discovery = (await response.json()) as { jwks_uri: string; issuer: string };
-  jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
-  issuer = discovery.issuer;
-  const current = azimds.state.identities.current;
-  assert.ok(current.systemAssigned);
-  system = current.systemAssigned;
-  users = current.userAssigned;
+  verify = await jwksVerifier(azimds);
+  ({ system, users } = identitiesOf(azimds));
 });
 
 after(async () => {
-  restoreEnv();
+  env.restore();
   await azimds.close();
 });
 
-/** Verifies signature (JWKS from discovery), aud, iss and exp, and returns the claims. */
-async function verify(token: string, audience: string): Promise<JWTPayload> {
-  const { payload } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ['RS256'] });
-  assert.ok((payload.exp ?? 0) > Date.now() / 1000, 'not expired');
-  return payload;
-}
-
 function assertIdentity(payload: JWTPayload, identity: ManagedIdentity): void {
-  assert.equal(payload.appid, identity.clientId);
-  assert.equal(payload.oid, identity.principalId);
-  assert.equal(payload.xms_mirid, identity.resourceId);
+  assertIdentityClaims(payload, identity);
   assert.equal(payload.tid, TENANT);
 }
 

@@ -10,41 +10,32 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { failure, identitiesOf, runSdk, tokenVerifier } from '../support/platform-sdk.js';
+import { after, describe, test } from 'node:test';
+import { failure, platformSdkSuite } from '../support/platform-sdk.js';
 
-let azimds: EmulatorHandle;
-let verify: Awaited<ReturnType<typeof tokenVerifier>>;
-let env: Record<string, string | undefined>;
 const dataDir = mkdtempSync(join(tmpdir(), 'azimds-sf-'));
-
-before(async () => {
-  azimds = await startEmulator({
-    dataDir,
-    tokens: { keys: { store: 'memory' } },
-    identity: { userAssigned: [{ name: 'id-app' }] },
-    platforms: { serviceFabric: { enabled: true } },
-  });
-  verify = await tokenVerifier(azimds);
-  env = azimds.env('service-fabric');
+const sdk = platformSdkSuite('service-fabric', {
+  dataDir,
+  tokens: { keys: { store: 'memory' } },
+  identity: { userAssigned: [{ name: 'id-app' }] },
+  platforms: { serviceFabric: { enabled: true } },
 });
-
-after(async () => {
-  await azimds.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+// After the suite's own after hook, which closes the emulator.
+after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('@azure/identity ManagedIdentityCredential on Service Fabric', () => {
   test('gets the application identity token over HTTPS with the printed variables', async () => {
-    const result = await runSdk(env, { sdk: 'identity', scope: 'https://vault.azure.net/.default' });
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://vault.azure.net/.default' },
+      'https://vault.azure.net',
+      sdk.system,
+    );
   });
 
   test('fails the TLS handshake when Node does not trust the certificate (no NODE_EXTRA_CA_CERTS)', async () => {
-    const result = await runSdk(
-      { ...env, NODE_EXTRA_CA_CERTS: undefined },
+    const result = await sdk.run(
       { sdk: 'identity', scope: 'https://vault.azure.net/.default', maxRetries: 0 },
+      { NODE_EXTRA_CA_CERTS: undefined },
     );
     assert.match(
       failure(result).message,
@@ -53,17 +44,16 @@ describe('@azure/identity ManagedIdentityCredential on Service Fabric', () => {
   });
 
   test('does not pin IDENTITY_SERVER_THUMBPRINT: a wrong thumbprint still gets a token when the certificate is trusted', async () => {
-    const result = await runSdk(
-      { ...env, IDENTITY_SERVER_THUMBPRINT: '0000000000000000000000000000000000000000' },
+    const result = await sdk.run(
       { sdk: 'identity', scope: 'https://vault.azure.net/.default' },
+      { IDENTITY_SERVER_THUMBPRINT: '0000000000000000000000000000000000000000' },
     );
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.verify(result, 'https://vault.azure.net', sdk.system);
   });
 
   test('is refused client-side for a user-assigned identity (configured in the cluster, not per request)', async () => {
-    const target = identitiesOf(azimds).users[0];
-    assert.ok(target);
-    const result = await runSdk(env, {
+    const target = sdk.user(0);
+    const result = await sdk.run({
       sdk: 'identity',
       scope: 'https://vault.azure.net/.default',
       id: { clientId: target.clientId },
@@ -72,9 +62,9 @@ describe('@azure/identity ManagedIdentityCredential on Service Fabric', () => {
   });
 
   test('fails with a wrong IDENTITY_HEADER: Service Fabric answers 404 ManagedIdentityNotFound', async () => {
-    const result = await runSdk(
-      { ...env, IDENTITY_HEADER: 'not-the-secret' },
+    const result = await sdk.run(
       { sdk: 'identity', scope: 'https://vault.azure.net/.default', maxRetries: 0 },
+      { IDENTITY_HEADER: 'not-the-secret' },
     );
     assert.match(failure(result).message, /Managed identity not found for the specified application host/);
   });
@@ -82,15 +72,15 @@ describe('@azure/identity ManagedIdentityCredential on Service Fabric', () => {
 
 describe('@azure/msal-node ManagedIdentityApplication on Service Fabric', () => {
   test('picks Service Fabric from the environment and gets the application identity token', async () => {
-    const result = await runSdk(env, { sdk: 'msal', resource: 'https://storage.azure.com' });
+    const result = await sdk.run({ sdk: 'msal', resource: 'https://storage.azure.com' });
     assert.equal(result.ok && result.source, 'ServiceFabric');
-    await verify(result, 'https://storage.azure.com', identitiesOf(azimds).system);
+    await sdk.verify(result, 'https://storage.azure.com', sdk.system);
   });
 
   test('fails with a wrong IDENTITY_HEADER with the documented error', async () => {
-    const result = await runSdk(
-      { ...env, IDENTITY_HEADER: 'not-the-secret' },
+    const result = await sdk.run(
       { sdk: 'msal', resource: 'https://storage.azure.com', maxRetries: 0 },
+      { IDENTITY_HEADER: 'not-the-secret' },
     );
     assert.match(failure(result).message, /Managed identity not found/);
   });

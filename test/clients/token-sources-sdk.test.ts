@@ -10,38 +10,16 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { jwtVerify } from 'jose';
 import { fromGoSimulator } from '../../src/config/go-simulator.js';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
+import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
 import { type FakeEntra, startFakeEntra } from '../support/fake-entra.js';
 
 const TENANT = 'sometenant.onmicrosoft.com';
 const FIRST = 'deadbeef-efa9-42ea-9ac3-28a920370be6';
 const SECOND = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
-/** Variables that would send the SDK to another platform or credential; removed for this file. */
-const CONFLICTING = [
-  'IDENTITY_ENDPOINT',
-  'IDENTITY_HEADER',
-  'IDENTITY_SERVER_THUMBPRINT',
-  'IMDS_ENDPOINT',
-  'MSI_ENDPOINT',
-  'MSI_SECRET',
-  'AZURE_CLIENT_ID',
-  'AZURE_TENANT_ID',
-  'AZURE_AUTHORITY_HOST',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'http_proxy',
-  'https_proxy',
-];
-
-const saved = new Map<string, string | undefined>();
-function setEnv(name: string, value: string | undefined): void {
-  if (!saved.has(name)) saved.set(name, process.env[name]);
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
-
 let entra: FakeEntra;
 let azimds: EmulatorHandle;
+let env: EnvChanges;
 
 before(async () => {
   entra = await startFakeEntra();
@@ -56,16 +34,11 @@ before(async () => {
     ...go,
     tokens: { ...go.tokens, upstream: { authorityHost: entra.url, caFile: entra.caFile } },
   } as EmulatorOptions);
-  for (const name of CONFLICTING) setEnv(name, undefined);
-  setEnv('AZURE_POD_IDENTITY_AUTHORITY_HOST', azimds.urls.imds);
-  setEnv('NO_PROXY', '127.0.0.1,localhost');
+  env = imdsOnlyEnvironment(azimds.urls.imds as string);
 });
 
 after(async () => {
-  for (const [name, value] of saved) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  env.restore();
   await azimds.close();
   await entra.close();
 });

@@ -6,35 +6,30 @@
  * took them (test/protocol/vm-extension.test.ts); the current SDKs do not send them on this path.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { identitiesOf, runSdk, tokenVerifier } from '../support/platform-sdk.js';
+import { describe, test } from 'node:test';
+import { platformSdkSuite } from '../support/platform-sdk.js';
 
-let azimds: EmulatorHandle;
-let verify: Awaited<ReturnType<typeof tokenVerifier>>;
-let env: Record<string, string | undefined>;
-
-before(async () => {
-  azimds = await startEmulator({ platforms: { vmExtension: { enabled: true } } });
-  verify = await tokenVerifier(azimds);
-  env = azimds.env('vm-extension');
-});
-
-after(() => azimds.close());
+const sdk = platformSdkSuite('vm-extension', { platforms: { vmExtension: { enabled: true } } });
 
 describe('VM extension through the SDKs', () => {
   test("the printed variables point MSI_ENDPOINT at the extension's /oauth2/token", () => {
-    assert.equal(env.MSI_ENDPOINT, `${azimds.urls.vmExtension}/oauth2/token`);
-    assert.equal(env.IDENTITY_ENDPOINT, undefined);
+    assert.equal(sdk.env.MSI_ENDPOINT, `${sdk.azimds.urls.vmExtension}/oauth2/token`);
+    assert.equal(sdk.env.IDENTITY_ENDPOINT, undefined);
   });
 
   test('@azure/identity gets the system-assigned token from the extension', async () => {
-    const result = await runSdk(env, { sdk: 'identity', scope: 'https://management.azure.com/.default' });
-    await verify(result, 'https://management.azure.com', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'identity', scope: 'https://management.azure.com/.default' },
+      'https://management.azure.com',
+      sdk.system,
+    );
   });
 
   test('msal-node gets the system-assigned token from the extension', async () => {
-    const result = await runSdk(env, { sdk: 'msal', resource: 'https://vault.azure.net' });
-    await verify(result, 'https://vault.azure.net', identitiesOf(azimds).system);
+    await sdk.token(
+      { sdk: 'msal', resource: 'https://vault.azure.net' },
+      'https://vault.azure.net',
+      sdk.system,
+    );
   });
 });
