@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
+import { EnvChanges } from '../support/env.js';
 import { startWithSources } from '../support/token-sources.js';
 
 const skip = process.platform === 'win32' ? 'a POSIX shell script plays az' : false;
@@ -43,7 +44,8 @@ esac
 
 let dir: string;
 let logFile: string;
-const saved: Record<string, string | undefined> = {};
+/** What the tests change (FAKE_AZ_MODE directly, in each test), put back after the file. */
+const env = new EnvChanges();
 const VARIABLES = [
   'PATH',
   'FAKE_AZ_LOG',
@@ -64,7 +66,7 @@ const EXPIRES = Math.floor(Date.now() / 1000) + 3000;
 
 before(() => {
   if (skip) return;
-  for (const v of VARIABLES) saved[v] = process.env[v];
+  env.keep(VARIABLES);
   dir = mkdtempSync(join(tmpdir(), 'azimds-fake-az-'));
   writeFileSync(join(dir, 'az'), FAKE_AZ);
   chmodSync(join(dir, 'az'), 0o755);
@@ -84,10 +86,7 @@ beforeEach(() => {
 
 after(() => {
   if (skip) return;
-  for (const v of VARIABLES) {
-    if (saved[v] === undefined) delete process.env[v];
-    else process.env[v] = saved[v];
-  }
+  env.restore();
   rmSync(dir, { recursive: true, force: true });
 });
 

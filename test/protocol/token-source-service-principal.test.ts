@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jwtVerify } from 'jose';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
+import { EnvChanges, withEnv } from '../support/env.js';
 import { clientCertificate, type FakeEntra, startFakeEntra } from '../support/fake-entra.js';
 import { claimsOf, startWithSources } from '../support/token-sources.js';
 
@@ -30,8 +31,7 @@ let dir: string;
 let certificate: { certificatePem: string; privateKeyPem: string };
 let certificateFile: string;
 /** The secret's variable, and proxy variables that would send loopback requests elsewhere. */
-const VARIABLES = [SECRET_ENV, 'HTTPS_PROXY', 'https_proxy'];
-const savedEnv = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
+const env = new EnvChanges();
 
 before(async () => {
   entra = await startFakeEntra();
@@ -41,18 +41,13 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'azimds-sp-test-'));
   certificateFile = join(dir, 'sp.pem');
   writeFileSync(certificateFile, certificate.privateKeyPem + certificate.certificatePem, { mode: 0o600 });
-  process.env[SECRET_ENV] = SECRET;
-  delete process.env.HTTPS_PROXY;
-  delete process.env.https_proxy;
+  env.apply({ [SECRET_ENV]: SECRET, HTTPS_PROXY: undefined, https_proxy: undefined });
 });
 
 after(async () => {
   await entra.close();
   rmSync(dir, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  env.restore();
 });
 
 /** Emulator options: one user-assigned identity besides the system-assigned one, sources as given. */
@@ -304,27 +299,23 @@ describe('service-principal token source', () => {
       socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
-    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    delete process.env.NO_PROXY;
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     try {
-      const azimds = await startWithSources(spDefault({ cloud: 'AzureUSGovernment' }));
-      try {
-        const res = await azimds.token(VAULT);
-        assert.equal(res.status, 500);
-        assert.deepEqual(targets, ['login.microsoftonline.us:443']);
-        assert.match(
-          res.json.error_description,
-          /login\.microsoftonline\.us\/5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\//,
-        );
-      } finally {
-        await azimds.close();
-      }
+      await withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: undefined }, async () => {
+        const azimds = await startWithSources(spDefault({ cloud: 'AzureUSGovernment' }));
+        try {
+          const res = await azimds.token(VAULT);
+          assert.equal(res.status, 500);
+          assert.deepEqual(targets, ['login.microsoftonline.us:443']);
+          assert.match(
+            res.json.error_description,
+            /login\.microsoftonline\.us\/5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\//,
+          );
+        } finally {
+          await azimds.close();
+        }
+      });
     } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });

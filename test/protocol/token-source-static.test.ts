@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
+import { withEnv } from '../support/env.js';
 import { startWithSources } from '../support/token-sources.js';
 
 const VAULT = 'https://vault.azure.net';
@@ -33,20 +34,6 @@ before(() => {
 after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs `fn` with environment variables set, then restores them. */
-async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 function staticOptions(source: Record<string, unknown>): EmulatorOptions {
   return {

@@ -23,6 +23,7 @@ import { identityMatcher, resourceMatcher, TokenSourceRouter } from '../../src/c
 import { SecretRegistry } from '../../src/core/tokens/sources/secrets.js';
 import { entraFailure, scopeOf } from '../../src/core/tokens/sources/service-principal.js';
 import { CachingTokenProvider } from '../../src/core/tokens/token-cache.js';
+import { EnvChanges } from '../support/env.js';
 
 const SP = '3f1c9a52-6d1e-4c7a-9b1e-2f4a7c9d0e11';
 
@@ -255,9 +256,8 @@ describe('creating token sources', () => {
   const windows = process.platform === 'win32' && 'the home directory comes from HOME on POSIX only';
   test('reads secret files named with ~ from the home directory', { skip: windows }, () => {
     const home = mkdtempSync(join(tmpdir(), 'azimds-home-'));
-    const saved = process.env.HOME;
+    const env = new EnvChanges().apply({ HOME: home });
     try {
-      process.env.HOME = home;
       writeFileSync(join(home, 'sp.secret'), 'secret-from-home\n', { mode: 0o600 });
       const config = resolveConfig({
         identity: { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
@@ -268,8 +268,7 @@ describe('creating token sources', () => {
       } as never);
       assert.ok(createTokenSources(config, { local, clock }));
     } finally {
-      if (saved === undefined) delete process.env.HOME;
-      else process.env.HOME = saved;
+      env.restore();
       rmSync(home, { recursive: true, force: true });
     }
   });
