@@ -2,7 +2,8 @@ import type { EmulatorState } from './state.js';
 
 /**
  * Puts an emulator back in its configured state: the VM as configured, the configured fault rules
- * (counters at zero), the clock at real time, the configured scheduled events and user-assigned identities. The request log is kept (clear it on its own).
+ * (counters at zero), the clock at real time, the configured scheduled events, user-assigned identities and
+ * load balancer. The request log is kept (clear it on its own).
  */
 export function resetState(state: EmulatorState): void {
   state.machine.replace(state.config.vm);
@@ -11,4 +12,5 @@ export function resetState(state: EmulatorState): void {
   // After the clock: relative NotBefore values of configured events count from the real time again.
   state.scheduledEvents.reset();
   state.identities.reset();
+  state.loadBalancer.replace(state.config.loadBalancer);
 }

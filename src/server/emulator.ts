@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
@@ -164,13 +168,30 @@ export function libraryConfig(options: EmulatorOptions): Config {
     );
   }
   raw.logLevel = raw.logLevel ?? 'silent';
-  // Signing keys in memory unless the caller picks a data directory or a key store: tests never write to ~.
-  const tokens = (raw.tokens ?? {}) as Record<string, unknown>;
-  const keys = (tokens.keys ?? {}) as Record<string, unknown>;
-  if (raw.dataDir === undefined && keys.store === undefined) {
-    raw.tokens = { ...tokens, keys: { ...keys, store: 'memory' } };
+  // Unless the caller picks a data directory, tests never write to ~: signing keys stay in memory (unless
+  // a key store is given), and what must be a file (the attestation CA, Service Fabric's certificate) goes
+  // to a private directory under the OS temp directory, created on first use and removed on close.
+  let ephemeral = false;
+  if (raw.dataDir === undefined) {
+    const tokens = (raw.tokens ?? {}) as Record<string, unknown>;
+    const keys = (tokens.keys ?? {}) as Record<string, unknown>;
+    if (keys.store === undefined) raw.tokens = { ...tokens, keys: { ...keys, store: 'memory' } };
+    raw.dataDir = join(tmpdir(), `azimds-${randomUUID()}`);
+    ephemeral = true;
   }
-  return resolveConfig(raw, [], 'startEmulator options');
+  const config = resolveConfig(raw, [], 'startEmulator options');
+  if (ephemeral) ephemeralDataDirs.add(config);
+  return config;
+}
+
+/** Configs whose `dataDir` the library chose; the emulator removes it when it closes. */
+const ephemeralDataDirs = new WeakSet<Config>();
+
+/** Removes the data directory of a library emulator when the library created it. */
+function removeEphemeralDataDir(config: Config): Promise<void> {
+  return ephemeralDataDirs.has(config)
+    ? rm(config.dataDir, { recursive: true, force: true })
+    : Promise.resolve();
 }
 
 /**
@@ -213,7 +234,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
     ...emulatorControls(state),
     env: (platform = 'imds') => runningEnvironment(state, urls, platform),
     close: () => {
-      closing ??= Promise.all(running.map((l) => l.app.close())).then(() => undefined);
+      closing ??= Promise.all(running.map((l) => l.app.close())).then(() => removeEphemeralDataDir(config));
       return closing;
     },
   };
@@ -230,6 +251,7 @@ export async function buildSurface(name: string, options: EmulatorOptions = {}) 
   const spec = listenerSpecs(state).find((s) => s.name === name);
   if (!spec) throw new Error(`surface ${name} is not enabled by these options`);
   const app = await buildListenerApp(spec, log);
+  app.addHook('onClose', () => removeEphemeralDataDir(config));
   await app.ready();
   return Object.assign(app, { state });
 }

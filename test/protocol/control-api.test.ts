@@ -3,6 +3,7 @@
  * checked through IMDS, errors as `{"error":{"code","message"}}`, and the OpenAPI file covering every route.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
@@ -59,6 +60,16 @@ for (const transport of BOTH) {
         headers: { 'content-type': 'application/json' },
       });
       assertControlError(res, 400, 'BadRequest');
+    });
+
+    test('GET /attestation gives the CA that verifies the attested document and the signer it issued', async () => {
+      const res = await emu.control('/attestation');
+      assert.equal(res.status, 200);
+      const ca = new X509Certificate(res.json.caCertificate);
+      const signer = new X509Certificate(res.json.signerCertificate);
+      assert.ok(ca.ca, 'a CA certificate');
+      assert.ok(signer.checkIssued(ca) && signer.verify(ca.publicKey), 'signer issued by the CA');
+      assert.match(signer.subjectAltName ?? '', /emulator\.metadata\.azure\.com/);
     });
 
     describe('VM', () => {

@@ -3,6 +3,7 @@
  * - `inject`: the IMDS and control listeners' fastify apps built from one state, no socket;
  * - `http`: a real emulator (startEmulator) on loopback ports, driven with fetch.
  */
+import { rm } from 'node:fs/promises';
 import type { EmulatorState } from '../../src/core/state.js';
 import {
   createState,
@@ -116,6 +117,8 @@ export async function openEmulator(
       urls: {},
       close: async () => {
         await Promise.all([...apps.values()].map((a) => a.close()));
+        // The library's own data directory (attestation CA, ...) when the test gave none.
+        if (options.dataDir === undefined) await rm(config.dataDir, { recursive: true, force: true });
       },
     };
   }

@@ -38,6 +38,24 @@ export function registerControlCommands(program: Command, out: NodeJS.WritableSt
   });
   for (const command of vm.commands) command.exitOverride();
 
+  const attestation = program
+    .command('attestation')
+    .description('certificates of the attested-data signature (docs/attested-data.md)');
+  withControlOptions(
+    attestation
+      .command('ca')
+      .description(
+        "print a running emulator's attestation CA certificate (PEM), for openssl -CAfile or a trust store",
+      ),
+  ).action(async (_flags: ControlFlags, command: Command) => {
+    const body = await ControlClient.fromFlags(command.optsWithGlobals()).request<{ caCertificate: string }>(
+      'GET',
+      '/attestation',
+    );
+    out.write(body.caCertificate.endsWith('\n') ? body.caCertificate : `${body.caCertificate}\n`);
+  });
+  for (const command of attestation.commands) command.exitOverride();
+
   withControlOptions(
     program
       .command('reset')

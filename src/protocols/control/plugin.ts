@@ -126,6 +126,14 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
     return reply.code(204).send();
   });
 
+  // --- Attested data ----------------------------------------------------------------------------
+  // The certificates a verifier of /metadata/attested/document must trust (the CA is created if needed).
+  app.get('/attestation', async () => ({
+    caCertificate: await state.attestation.caCertificatePem(),
+    signerCertificate: await state.attestation.signerCertificatePem(),
+    caFile: state.attestation.caFile ?? null,
+  }));
+
   // --- Reset ----------------------------------------------------------------------------------
   app.post('/reset', async (_request, reply) => {
     resetState(state);
