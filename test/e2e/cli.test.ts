@@ -4,118 +4,33 @@
  * node_modules/.bin. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { assertCliBuilt, cliEnv, type Finished, freePort, ROOT, runCli, startCli } from '../support/cli.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = join(root, 'node_modules/.bin/node');
-const CLI = join(root, 'dist/cli/main.js');
-const GO_CONFIG = join(root, 'test/fixtures/go-simulator-config.json');
-const VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-/** Generous: only a hung process reaches it (no timing assertion). Tests of a group run concurrently. */
-const TIMEOUT_MS = 20_000;
+const GO_CONFIG = join(ROOT, 'test/fixtures/go-simulator-config.json');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const dir = mkdtempSync(join(tmpdir(), 'azimds-cli-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The environment of every spawned CLI: no AZIMDS_* from the caller, state kept in a temp dir. */
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AZIMDS_')) env[k] = v;
-  return { ...env, AZIMDS_DATA_DIR: join(dir, 'data'), ...extra };
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to completion. */
+/** Runs the CLI to completion: no AZIMDS_* from the caller, state kept in a temp dir, `env` added. */
 function run(args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`azimds ${args.join(' ')} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCli(args, cliEnv(join(dir, 'data'), env));
 }
 
-interface Running {
-  child: ChildProcess;
-  /** The IMDS base URL parsed from what `start` printed. */
-  url: string;
-  stdout: () => string;
-  exited: Promise<Finished>;
-}
-
-/** Starts `azimds start ...` and resolves once it has printed where it listens. */
-function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [CLI, 'start', ...args], {
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let started = false;
-    const exited = new Promise<Finished>((done) => {
-      child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`azimds start did not print its URL\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, TIMEOUT_MS);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const match = /AZURE_POD_IDENTITY_AUTHORITY_HOST=(\S+)/.exec(stdout);
-      if (match?.[1] && !started) {
-        started = true;
-        clearTimeout(timer);
-        resolve({ child, url: match[1], stdout: () => stdout, exited });
-      }
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    void exited.then((f) => {
-      if (!started) {
-        clearTimeout(timer);
-        reject(new Error(`azimds start exited with ${f.code}\nstdout: ${f.stdout}\nstderr: ${f.stderr}`));
-      }
-    });
-  });
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
+/** Starts `azimds start ...` and resolves once it has printed where it listens (`url`: IMDS). */
+async function start(args: string[], env: Record<string, string> = {}) {
+  const started = await startCli(
+    ['start', ...args],
+    cliEnv(join(dir, 'data'), env),
+    (out) => /AZURE_POD_IDENTITY_AUTHORITY_HOST=(\S+)/.exec(out)?.[1],
+  );
+  return { ...started, url: started.value };
 }
 
 /** True when a TCP connection to 127.0.0.1:port is refused. */
@@ -143,9 +58,7 @@ function configFile(name: string, text: string): string {
   return path;
 }
 
-before(() => {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build (npm test does it)`);
-});
+before(() => assertCliBuilt());
 
 describe('azimds --help and --version', { concurrency: true }, () => {
   test('--help lists the commands and exits 0', async () => {

@@ -4,60 +4,19 @@
  * file alone). They find the control API from the same --port/--config as `start`, or --url.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { assertCliBuilt, cliEnv, type Finished, runCli, startCli } from '../support/cli.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = join(root, 'node_modules/.bin/node');
-const CLI = join(root, 'dist/cli/main.js');
-/** Only a hung process reaches it (no timing assertion). */
-const TIMEOUT_MS = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'azimds-control-cli-'));
 
-function env(): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AZIMDS_')) out[k] = v;
-  return { ...out, AZIMDS_DATA_DIR: join(dir, 'data') };
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns `azimds ...args`; `onStdout` sees output as it arrives. */
-function spawnCli(
-  args: string[],
-  onStdout?: (all: string, child: ChildProcess) => void,
-  timeoutMs = TIMEOUT_MS,
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`azimds ${args.join(' ')} hung\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Spawns `azimds ...args` to completion; `onStdout` sees output as it arrives. */
+function spawnCli(args: string[], onStdout?: (all: string, child: ChildProcess) => void): Promise<Finished> {
+  return runCli(args, cliEnv(join(dir, 'data')), onStdout);
 }
 
 /** Runs a command to completion and asserts exit 0. */
@@ -88,30 +47,21 @@ interface Emulator {
   child: ChildProcess;
   imds: string;
   control: string;
-  exited: Promise<Result>;
+  exited: Promise<Finished>;
 }
 
 /** `azimds start ...args`, resolved once it printed its URLs. */
-function start(args: string[]): Promise<Emulator> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    // No time limit of its own: the tests stop it (a hung start fails `before` through its own timeout).
-    const exited = spawnCli(
-      ['start', '--log-level', 'warn', ...args],
-      (out, child) => {
-        const imds = /AZURE_POD_IDENTITY_AUTHORITY_HOST=(\S+)/.exec(out)?.[1];
-        const control = /Control API\s+(\S+)/.exec(out)?.[1];
-        if (imds && control && !done) {
-          done = true;
-          resolve({ child, imds, control, exited });
-        }
-      },
-      2 ** 31 - 1,
-    );
-    void exited.then((r) => {
-      if (!done) reject(new Error(`azimds start exited ${r.code}\n${r.stdout}\n${r.stderr}`));
-    }, reject);
-  });
+async function start(args: string[]): Promise<Emulator> {
+  const started = await startCli(
+    ['start', '--log-level', 'warn', ...args],
+    cliEnv(join(dir, 'data')),
+    (out) => {
+      const imds = /AZURE_POD_IDENTITY_AUTHORITY_HOST=(\S+)/.exec(out)?.[1];
+      const control = /Control API\s+(\S+)/.exec(out)?.[1];
+      return imds && control ? { imds, control } : undefined;
+    },
+  );
+  return { child: started.child, ...started.value, exited: started.exited };
 }
 
 const get = (url: string, headers: Record<string, string> = { Metadata: 'true' }) => fetch(url, { headers });
@@ -121,9 +71,7 @@ async function scheduledEvents(base: string) {
   return (await res.json()) as { Events: Array<{ EventId: string; EventType: string; EventStatus: string }> };
 }
 
-before(() => {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build (npm test does it)`);
-});
+before(() => assertCliBuilt());
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('CLI commands on an emulator started with --port', () => {
