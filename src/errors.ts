@@ -81,6 +81,18 @@ export const loadBalancerNotFound = jsonError(404, {
     'No load balancer metadata is found. Check if your virtual machine is using any nonbasic SKU load balancer and retry later.',
 });
 
+/** 500 of IMDS-shaped surfaces when azimds itself fails (a bug): the request is answered, never dropped. */
+export const internalServerError = jsonError(500, { error: 'Internal server error' });
+
+const malformed = new Map<number, WireError>();
+
+/** A 4xx fastify raises itself (bad URL encoding, unreadable body), in IMDS's bad-request shape. */
+export function malformedRequest(status: number): WireError {
+  const error = malformed.get(status) ?? jsonError(status, { error: 'Bad request. Malformed request.' });
+  malformed.set(status, error);
+  return error;
+}
+
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */
 export function apiVersionInvalid(newest: NewestVersions): WireError {
   return jsonError(400, {

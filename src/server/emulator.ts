@@ -17,7 +17,7 @@ import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
-import { apiNotFound, jsonError } from '../errors.js';
+import { apiNotFound, internalServerError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
@@ -131,7 +131,7 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       ],
       errors: {
         notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
-        internal: () => jsonError(500, { error: 'Internal server error' }),
+        internal: () => internalServerError,
       },
       headers: IMDS_HEADERS,
     });

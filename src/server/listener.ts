@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
-import { AzimdsError, jsonError, type WireError } from '../errors.js';
+import { AzimdsError, internalServerError, malformedRequest, type WireError } from '../errors.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
 import { sendWireError } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
@@ -52,9 +52,6 @@ function noSchemas() {
   };
 }
 
-const genericInternal = jsonError(500, { error: 'Internal server error' });
-const malformedRequest = jsonError(400, { error: 'Bad request. Malformed request.' });
-
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -76,7 +73,7 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     forceCloseConnections: true,
     return503OnClosing: false,
     // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
-    frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest, spec.headers),
+    frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest(400), spec.headers),
     ...spec.serverOptions,
   });
   app.decorateRequest('azimdsIdentity', undefined);
@@ -101,14 +98,10 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // Client errors fastify raises itself (malformed body, bad content type) keep their status.
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendWireError(
-        reply,
-        jsonError(status, { error: 'Bad request. Malformed request.' }),
-        spec.headers,
-      );
+      return sendWireError(reply, malformedRequest(status), spec.headers);
     }
     request.log.error({ err: error }, 'unhandled error while serving a request');
-    return sendWireError(reply, spec.errors.internal(request, error) ?? genericInternal, spec.headers);
+    return sendWireError(reply, spec.errors.internal(request, error) ?? internalServerError, spec.headers);
   });
   for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
   return app;

@@ -1,6 +1,6 @@
 import { ArcChallenges } from '../../core/platforms/arc-challenges.js';
 import type { EmulatorState } from '../../core/state.js';
-import { apiNotFound, faultError, jsonError } from '../../errors.js';
+import { apiNotFound, faultError, internalServerError } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { IMDS_HEADERS, imdsPlugin } from '../imds/plugin.js';
 import { localTokenWarning } from '../shared/listener.js';
@@ -31,7 +31,7 @@ export function arcListenerSpec(state: EmulatorState): ListenerSpec {
     ],
     errors: {
       notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
-      internal: () => jsonError(500, { error: 'Internal server error' }),
+      internal: () => internalServerError,
       fault: (request, status, retryAfter) =>
         faultError(
           request.url.startsWith('/metadata/identity') ? 'identity' : 'metadata',
