@@ -3,6 +3,7 @@
  * so a test can assert no secret ever reaches it), and IMDS token requests as a client sends them.
  */
 import { Writable } from 'node:stream';
+import type { ManagedIdentity } from '../../src/core/identities/identity.js';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
 import { createLogger } from '../../src/server/logger.js';
 
@@ -72,3 +73,14 @@ export function claimsOf(token: string): Record<string, unknown> {
     unknown
   >;
 }
+
+/** A user-assigned identity with fixed ids, for unit tests of the issuer, the token cache and the sources. */
+export const TEST_IDENTITY: ManagedIdentity = {
+  kind: 'user-assigned',
+  name: 'id-app',
+  clientId: '0d1c6c2e-3c5c-4f5e-9a44-5b1f3c7e2a10',
+  principalId: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+  resourceId:
+    '/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app',
+  tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+};

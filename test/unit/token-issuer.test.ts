@@ -17,20 +17,13 @@ import type {
   TokenResult,
 } from '../../src/core/tokens/provider.js';
 import { CachingTokenProvider } from '../../src/core/tokens/token-cache.js';
+import { TEST_IDENTITY } from '../support/token-sources.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const ISSUER = `https://sts.windows.net/${TENANT}/`;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-const identity: ManagedIdentity = {
-  kind: 'user-assigned',
-  name: 'id-app',
-  clientId: '0d1c6c2e-3c5c-4f5e-9a44-5b1f3c7e2a10',
-  principalId: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
-  resourceId:
-    '/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app',
-  tenantId: TENANT,
-};
+const identity: ManagedIdentity = { ...TEST_IDENTITY, tenantId: TENANT };
 
 function setup(lifetimeSeconds = 86_400) {
   const clock = new EmulatorClock();
@@ -227,6 +220,14 @@ function countingSource(clock: EmulatorClock, lifetimeSeconds = 3600) {
   };
 }
 
+/** A cache (refreshing 900 s before expiry) in front of a counting source, on a fresh clock. */
+function cachedSource(lifetimeSeconds = 3600, options: { maxEntries?: number } = {}) {
+  const clock = new EmulatorClock();
+  const source = countingSource(clock, lifetimeSeconds);
+  const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900, ...options });
+  return { clock, source, cache };
+}
+
 async function tokenOf(p: Promise<TokenResult>): Promise<string> {
   const r = await p;
   assert.ok(r.ok);
@@ -235,9 +236,7 @@ async function tokenOf(p: Promise<TokenResult>): Promise<string> {
 
 describe('token cache', () => {
   test('serves the same token per (identity, resource) until it nears expiry, then fetches a new one', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock, 3600);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { clock, source, cache } = cachedSource(3600);
     const req = { identity, resource: 'https://vault.azure.net' };
     const first = await tokenOf(cache.getToken(req));
     clock.advance((3600 - 901) * 1000);
@@ -248,9 +247,7 @@ describe('token cache', () => {
   });
 
   test('caches per resource and per identity', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { cache } = cachedSource();
     const other = { ...identity, principalId: '11111111-2222-4333-8444-555555555555' };
     const a = await tokenOf(cache.getToken({ identity, resource: 'https://vault.azure.net' }));
     const b = await tokenOf(cache.getToken({ identity, resource: 'https://vault.azure.net/' }));
@@ -259,9 +256,7 @@ describe('token cache', () => {
   });
 
   test('re-mints at half the lifetime when the lifetime is short', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock, 60);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { clock, cache } = cachedSource(60);
     const req = { identity, resource: 'https://vault.azure.net' };
     const first = await tokenOf(cache.getToken(req));
     clock.advance(29_000);
@@ -271,9 +266,7 @@ describe('token cache', () => {
   });
 
   test('fetches a fresh token on bypassCache and serves it afterwards', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { cache } = cachedSource();
     const req = { identity, resource: 'https://vault.azure.net' };
     const first = await tokenOf(cache.getToken(req));
     const bypassed = await tokenOf(cache.getToken({ ...req, bypassCache: true }));
@@ -282,9 +275,7 @@ describe('token cache', () => {
   });
 
   test('shares one source call among concurrent requests for the same pair', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { source, cache } = cachedSource();
     const req = { identity, resource: 'https://vault.azure.net' };
     source.hold();
     const pending = [cache.getToken(req), cache.getToken(req), cache.getToken(req)];
@@ -295,9 +286,7 @@ describe('token cache', () => {
   });
 
   test('turns a thrown source error into an upstream failure and does not cache it', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock);
-    const cache = new CachingTokenProvider(source.provider, { clock, refreshBeforeSeconds: 900 });
+    const { source, cache } = cachedSource();
     const req = { identity, resource: 'https://vault.azure.net' };
     source.failOnce();
     const failed = await cache.getToken(req);
@@ -309,13 +298,7 @@ describe('token cache', () => {
   });
 
   test('stays bounded when clients ask for many different resources', async () => {
-    const clock = new EmulatorClock();
-    const source = countingSource(clock);
-    const cache = new CachingTokenProvider(source.provider, {
-      clock,
-      refreshBeforeSeconds: 900,
-      maxEntries: 50,
-    });
+    const { source, cache } = cachedSource(3600, { maxEntries: 50 });
     for (let i = 0; i < 500; i++) await cache.getToken({ identity, resource: `api://r${i}` });
     // The most recent resource is still cached.
     const before = source.calls.length;

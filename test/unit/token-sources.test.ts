@@ -24,18 +24,11 @@ import { SecretRegistry } from '../../src/core/tokens/sources/secrets.js';
 import { entraFailure, scopeOf } from '../../src/core/tokens/sources/service-principal.js';
 import { CachingTokenProvider } from '../../src/core/tokens/token-cache.js';
 import { EnvChanges } from '../support/env.js';
+import { TEST_IDENTITY } from '../support/token-sources.js';
 
 const SP = '3f1c9a52-6d1e-4c7a-9b1e-2f4a7c9d0e11';
 
-const identity: ManagedIdentity = {
-  kind: 'user-assigned',
-  name: 'id-app',
-  clientId: '0d1c6c2e-3c5c-4f5e-9a44-5b1f3c7e2a10',
-  principalId: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
-  resourceId:
-    '/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app',
-  tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
-};
+const identity = TEST_IDENTITY;
 const system: ManagedIdentity = {
   ...identity,
   kind: 'system-assigned',
