@@ -14,9 +14,10 @@ import {
 } from '../../src/server/emulator.js';
 import { buildListenerApp } from '../../src/server/listener.js';
 import { createLogger } from '../../src/server/logger.js';
+import { injectRequest, type TransportKind } from './imds.js';
 
-export type Transport = 'inject' | 'http';
-export const BOTH: readonly Transport[] = ['inject', 'http'];
+export { METADATA, TRANSPORTS as BOTH } from './imds.js';
+export type Transport = TransportKind;
 
 export interface Reply {
   status: number;
@@ -49,9 +50,6 @@ export interface TestEmulator {
   readonly urls: { imds?: string; control?: string };
   close(): Promise<void>;
 }
-
-/** `Metadata: true`, the header every IMDS client sends. */
-export const METADATA = { Metadata: 'true' } as const;
 
 function parse(text: string): unknown {
   if (text === '') return undefined;
@@ -99,15 +97,8 @@ export async function openEmulator(
         const app = apps.get(name);
         if (!app) throw new Error(`surface ${name} is not enabled`);
         const { method, headers, body } = prepare(options);
-        const res = await app.inject({
-          method: method as 'GET',
-          url: path,
-          headers,
-          ...(body === undefined ? {} : { payload: body }),
-        });
-        const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
-        return { status: res.statusCode, headers: out, body: res.body, json: parse(res.body) };
+        const res = await injectRequest(app, method, path, headers, body);
+        return { ...res, json: parse(res.body) };
       };
     return {
       transport,

@@ -6,6 +6,7 @@
  *
  * A protocol test runs its cases on both, so the wire behaviour is pinned with and without a socket.
  */
+import type { FastifyInstance } from 'fastify';
 import type { EmulatorState } from '../../src/core/state.js';
 import { buildSurface, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
 
@@ -38,43 +39,47 @@ export interface Transport {
 /** The header every IMDS client must send. */
 export const METADATA = { Metadata: 'true' } as const;
 
+/** Sends a request through fastify's inject() (no socket) and returns what a client would see. */
+export async function injectRequest(
+  app: Pick<FastifyInstance, 'inject'>,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<WireResponse> {
+  const res = await app.inject({
+    method: method as 'GET',
+    url: path,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
+  return { status: res.statusCode, headers: out, body: res.body };
+}
+
 /** Opens an emulator reachable through `kind`. */
 export async function openTransport(kind: TransportKind, options: EmulatorOptions = {}): Promise<Transport> {
+  let state: EmulatorState;
+  let request: Transport['request'];
+  let close: () => Promise<void>;
   if (kind === 'inject') {
     const app = await buildSurface('imds', options);
-    const request: Transport['request'] = async (method, path, headers = {}, body) => {
-      const res = await app.inject({
-        method: method as 'GET',
-        url: path,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
-      return { status: res.statusCode, headers: out, body: res.body };
+    state = app.state;
+    request = (method, path, headers, body) => injectRequest(app, method, path, headers, body);
+    close = () => app.close();
+  } else {
+    const emulator = await startEmulator(options);
+    const base = emulator.urls.imds;
+    if (!base) throw new Error('IMDS is not enabled by these options');
+    state = emulator.state;
+    request = async (method, path, headers = {}, body) => {
+      const res = await fetch(`${base}${path}`, { method, headers, body: body ?? null, redirect: 'manual' });
+      return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
     };
-    return {
-      kind,
-      state: app.state,
-      request,
-      get: (path) => request('GET', path, METADATA),
-      close: () => app.close(),
-    };
+    close = () => emulator.close();
   }
-  const emulator = await startEmulator(options);
-  const base = emulator.urls.imds;
-  if (!base) throw new Error('IMDS is not enabled by these options');
-  const request: Transport['request'] = async (method, path, headers = {}, body) => {
-    const res = await fetch(`${base}${path}`, { method, headers, body: body ?? null, redirect: 'manual' });
-    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-  };
-  return {
-    kind,
-    state: emulator.state,
-    request,
-    get: (path) => request('GET', path, METADATA),
-    close: () => emulator.close(),
-  };
+  return { kind, state, request, get: (path) => request('GET', path, METADATA), close };
 }
 
 /** A leaf of the instance document: its route-filter path segments and its value. */

@@ -13,16 +13,9 @@ import {
   type EmulatorOptions,
   startEmulator,
 } from '../../src/server/emulator.js';
+import { injectRequest, type TransportKind, type WireResponse } from './imds.js';
 
-export type TransportKind = 'inject' | 'http';
-export const TRANSPORTS: readonly TransportKind[] = ['inject', 'http'];
-
-export interface WireResponse {
-  status: number;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  body: string;
-}
+export { TRANSPORTS, type TransportKind, type WireResponse } from './imds.js';
 
 export interface PlatformTransport {
   readonly kind: TransportKind;
@@ -61,17 +54,7 @@ export async function openPlatform(
     const app = await buildSurface(platform, options);
     state = app.state;
     close = () => app.close();
-    send = async (method, path, headers = {}, body) => {
-      const res = await app.inject({
-        method: method as 'GET',
-        url: path,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = String(v);
-      return { status: res.statusCode, headers: out, body: res.body };
-    };
+    send = (method, path, headers, body) => injectRequest(app, method, path, headers, body);
   } else {
     handle = await startEmulator(options);
     state = handle.state;
