@@ -9,16 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { appServiceDate } from '../../src/protocols/app-service/plugin.js';
 import { startEmulator } from '../../src/server/emulator.js';
 import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { claimsOf } from '../support/token-sources.js';
 
 const VAULT = 'https://vault.azure.net';
 const SECRET = 'c2b5a4f0-5d1e-4a8b-9f3c-0e1d2c3b4a59';
 
 function path(params: Record<string, string>, base = '/msi/token'): string {
   return `${base}?${new URLSearchParams(params)}`;
-}
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString());
 }
 
 function assertAppServiceError(

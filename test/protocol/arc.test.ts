@@ -14,11 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import { arcTokenDir } from '../../src/core/platforms/arc-challenges.js';
 import { AzimdsError } from '../../src/errors.js';
 import { type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
+import { IMDS_TOKEN_FIELDS, METADATA } from '../support/imds.js';
 import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { claimsOf } from '../support/token-sources.js';
 
 const ARM = 'https://management.azure.com/';
 const TOKEN = '/metadata/identity/oauth2/token';
-const METADATA = { Metadata: 'true' };
 const root = mkdtempSync(join(tmpdir(), 'azimds-arc-'));
 let dirs = 0;
 
@@ -42,10 +43,6 @@ function realmOf(header: string | undefined): string {
   const match = /^Basic realm=(.+)$/.exec(header ?? '');
   assert.ok(match, `WWW-Authenticate: ${header}`);
   return match[1] as string;
-}
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString());
 }
 
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -83,17 +80,7 @@ for (const kind of TRANSPORTS) {
       const { path, secret } = await challenge();
       const res = await arc.json('GET', tokenPath(), { ...METADATA, Authorization: `Basic ${secret}` });
       assert.equal(res.status, 200, res.body);
-      assert.deepEqual(Object.keys(res.json), [
-        'access_token',
-        'client_id',
-        'expires_in',
-        'expires_on',
-        'ext_expires_in',
-        'not_before',
-        'refresh_token',
-        'resource',
-        'token_type',
-      ]);
+      assert.deepEqual(Object.keys(res.json), IMDS_TOKEN_FIELDS);
       for (const [key, value] of Object.entries(res.json)) assert.equal(typeof value, 'string', key);
       assert.equal(res.json.resource, ARM);
       assert.equal(res.json.token_type, 'Bearer');

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
-import { METADATA, openTransport, TRANSPORTS, type Transport, type WireResponse } from '../support/imds.js';
+import {
+  IMDS_TOKEN_FIELDS,
+  METADATA,
+  openTransport,
+  TRANSPORTS,
+  type Transport,
+  type WireResponse,
+} from '../support/imds.js';
+import { claimsOf } from '../support/token-sources.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const ARM = 'https://management.azure.com/';
@@ -42,23 +50,6 @@ function assertIdentityError(res: WireResponse, status: number, body: string): v
   assert.equal(res.body, body);
   assert.equal(res.headers['content-type'], JSON_TYPE);
   assert.match(res.headers.server ?? '', /^IMDS\//, 'Server header');
-}
-
-/** The token response's fields, in the order IMDS sends them. */
-const FIELDS = [
-  'access_token',
-  'client_id',
-  'expires_in',
-  'expires_on',
-  'ext_expires_in',
-  'not_before',
-  'refresh_token',
-  'resource',
-  'token_type',
-];
-
-function claimsOf(accessToken: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString());
 }
 
 const WITH_IDENTITIES: EmulatorOptions = {
@@ -222,8 +213,8 @@ for (const kind of TRANSPORTS) {
       assert.equal(res.headers['content-type'], JSON_TYPE);
       assert.match(res.headers.server ?? '', /^IMDS\//);
       const body = JSON.parse(res.body);
-      assert.deepEqual(Object.keys(body), FIELDS);
-      for (const field of FIELDS) assert.equal(typeof body[field], 'string', field);
+      assert.deepEqual(Object.keys(body), IMDS_TOKEN_FIELDS);
+      for (const field of IMDS_TOKEN_FIELDS) assert.equal(typeof body[field], 'string', field);
       for (const field of ['expires_in', 'expires_on', 'ext_expires_in', 'not_before']) {
         assert.match(body[field], /^\d+$/, field);
       }

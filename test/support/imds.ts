@@ -39,6 +39,22 @@ export interface Transport {
 /** The header every IMDS client must send. */
 export const METADATA = { Metadata: 'true' } as const;
 
+/**
+ * The fields of an IMDS token response (and of Arc's HIMDS, which answers in the same shape), in the
+ * order IMDS sends them (protocols.md).
+ */
+export const IMDS_TOKEN_FIELDS = [
+  'access_token',
+  'client_id',
+  'expires_in',
+  'expires_on',
+  'ext_expires_in',
+  'not_before',
+  'refresh_token',
+  'resource',
+  'token_type',
+] as const;
+
 /** Sends a request through fastify's inject() (no socket) and returns what a client would see. */
 export async function injectRequest(
   app: Pick<FastifyInstance, 'inject'>,
