@@ -5,10 +5,10 @@
  * `{statusCode, message, correlationId}` errors, and path matching as on Windows and Linux.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { appServiceDate } from '../../src/protocols/app-service/plugin.js';
 import { startEmulator } from '../../src/server/emulator.js';
-import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { openPlatform, platformSuite, TRANSPORTS } from '../support/platform.js';
 import { claimsOf } from '../support/token-sources.js';
 
 const VAULT = 'https://vault.azure.net';
@@ -35,18 +35,14 @@ function assertAppServiceError(
 
 for (const kind of TRANSPORTS) {
   describe(`App Service 2019-08-01 (${kind})`, () => {
-    let app: PlatformTransport;
     const v2019 = (params: Record<string, string> = {}) =>
       path({ 'api-version': '2019-08-01', resource: VAULT, ...params });
     const header = { 'X-IDENTITY-HEADER': SECRET };
 
-    before(async () => {
-      app = await openPlatform(kind, 'appService', {
-        identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
-        platforms: { appService: { enabled: true, secret: SECRET } },
-      });
+    const app = platformSuite(kind, 'appService', {
+      identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
+      platforms: { appService: { enabled: true, secret: SECRET } },
     });
-    after(() => app.close());
 
     test('answers {access_token, expires_on, resource, token_type, client_id} with expires_on an epoch string', async () => {
       const res = await app.json('GET', v2019(), header);
@@ -178,17 +174,13 @@ for (const kind of TRANSPORTS) {
   });
 
   describe(`App Service 2017-09-01 (${kind})`, () => {
-    let app: PlatformTransport;
     const v2017 = (params: Record<string, string> = {}) =>
       path({ 'api-version': '2017-09-01', resource: VAULT, ...params });
 
-    before(async () => {
-      app = await openPlatform(kind, 'appService', {
-        identity: { userAssigned: [{ name: 'id-app' }] },
-        platforms: { appService: { enabled: true, secret: SECRET } },
-      });
+    const app = platformSuite(kind, 'appService', {
+      identity: { userAssigned: [{ name: 'id-app' }] },
+      platforms: { appService: { enabled: true, secret: SECRET } },
     });
-    after(() => app.close());
 
     test('answers with the secret header and expires_on as a date string (Linux format)', async () => {
       const res = await app.json('GET', v2017(), { secret: SECRET });

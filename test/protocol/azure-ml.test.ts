@@ -4,8 +4,8 @@
  * whose `expires_on` is a number, and errors in App Service's shape.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { describe, test } from 'node:test';
+import { platformSuite, TRANSPORTS } from '../support/platform.js';
 
 const ML = 'https://ml.azure.com';
 const SECRET = 'aml-secret-0123456789abcdef';
@@ -22,14 +22,10 @@ function messageOf(body: string): string {
 
 for (const kind of TRANSPORTS) {
   describe(`Azure ML token service (${kind})`, () => {
-    let ml: PlatformTransport;
-    before(async () => {
-      ml = await openPlatform(kind, 'azureMl', {
-        identity: { userAssigned: [{ name: 'id-train' }] },
-        platforms: { azureMl: { enabled: true, secret: SECRET } },
-      });
+    const ml = platformSuite(kind, 'azureMl', {
+      identity: { userAssigned: [{ name: 'id-train' }] },
+      platforms: { azureMl: { enabled: true, secret: SECRET } },
     });
-    after(() => ml.close());
 
     test('answers the default identity named by clientid, with expires_on an integer', async () => {
       const system = ml.state.identities.current.systemAssigned;

@@ -4,24 +4,20 @@
  * identity per session), and the port shared with the VM extension refused as a config error.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import { AzimdsError } from '../../src/errors.js';
-import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { platformSuite, TRANSPORTS } from '../support/platform.js';
 
 const VAULT = 'https://vault.azure.net';
 const FORM = { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' };
 
 for (const kind of TRANSPORTS) {
   describe(`Cloud Shell MSI endpoint (${kind})`, () => {
-    let shell: PlatformTransport;
-    before(async () => {
-      shell = await openPlatform(kind, 'cloudShell', {
-        identity: { userAssigned: [{ name: 'id-app' }] },
-        platforms: { cloudShell: { enabled: true } },
-      });
+    const shell = platformSuite(kind, 'cloudShell', {
+      identity: { userAssigned: [{ name: 'id-app' }] },
+      platforms: { cloudShell: { enabled: true } },
     });
-    after(() => shell.close());
 
     test("answers msal-node's request (POST form, Metadata: true) with the token", async () => {
       const res = await shell.json('POST', '/oauth2/token', FORM, `resource=${encodeURIComponent(VAULT)}`);

@@ -15,7 +15,7 @@ import {
   SERVICE_FABRIC_KEY_FILE,
 } from '../../src/core/platforms/tls-certificate.js';
 import { type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
-import { openPlatform, type PlatformTransport, TRANSPORTS, wire } from '../support/platform.js';
+import { openPlatform, platformSuite, TRANSPORTS, wire } from '../support/platform.js';
 
 const VAULT = 'https://vault.azure.net/';
 const SECRET = 'sf-application-secret-0123456789';
@@ -55,11 +55,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 for (const kind of TRANSPORTS) {
   describe(`Service Fabric token service (${kind})`, () => {
-    let sf: PlatformTransport;
-    before(async () => {
-      sf = await openPlatform(kind, 'serviceFabric', sfOptions());
-    });
-    after(() => sf.close());
+    const sf = platformSuite(kind, 'serviceFabric', sfOptions());
 
     test('answers {token_type, access_token, expires_on, resource} to the secret header', async () => {
       const res = await sf.json('GET', tokenPath(), { secret: SECRET });

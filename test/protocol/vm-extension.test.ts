@@ -4,8 +4,8 @@
  * `client_id` / `object_id` / `msi_res_id`, the extension's documented body, and IMDS-style errors.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { openPlatform, type PlatformTransport, TRANSPORTS } from '../support/platform.js';
+import { describe, test } from 'node:test';
+import { platformSuite, TRANSPORTS } from '../support/platform.js';
 
 const ARM = 'https://management.azure.com/';
 const FORM = { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -20,14 +20,10 @@ function oauth(description: string) {
 
 for (const kind of TRANSPORTS) {
   describe(`VM extension /oauth2/token (${kind})`, () => {
-    let ext: PlatformTransport;
-    before(async () => {
-      ext = await openPlatform(kind, 'vmExtension', {
-        identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
-        platforms: { vmExtension: { enabled: true } },
-      });
+    const ext = platformSuite(kind, 'vmExtension', {
+      identity: { userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
+      platforms: { vmExtension: { enabled: true } },
     });
-    after(() => ext.close());
 
     test("answers a form POST with the extension's body: every value a string, in its order", async () => {
       const res = await ext.json('POST', '/oauth2/token', FORM, form({ resource: ARM }));

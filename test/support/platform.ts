@@ -5,6 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { after, before } from 'node:test';
 import type { PlatformId } from '../../src/core/platforms/catalog.js';
 import type { EmulatorState } from '../../src/core/state.js';
 import {
@@ -76,6 +77,37 @@ export async function openPlatform(
       return { ...res, json: JSON.parse(res.body) };
     },
     close,
+  };
+}
+
+/**
+ * `openPlatform` for a describe block: opened in the block's `before` hook and closed in its `after`
+ * hook. The returned transport is usable in the block's tests.
+ */
+export function platformSuite(
+  kind: TransportKind,
+  platform: PlatformId,
+  options: EmulatorOptions,
+): Omit<PlatformTransport, 'close'> {
+  let open: PlatformTransport | undefined;
+  before(async () => {
+    open = await openPlatform(kind, platform, options);
+  });
+  after(() => open?.close());
+  const current = (): PlatformTransport => {
+    if (!open) throw new Error('platformSuite: used before its before() hook ran');
+    return open;
+  };
+  return {
+    kind,
+    get state() {
+      return current().state;
+    },
+    get handle() {
+      return current().handle;
+    },
+    request: (...args) => current().request(...args),
+    json: (...args) => current().json(...args),
   };
 }
 
