@@ -14,20 +14,20 @@ import { after, before, describe, test } from 'node:test';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { FaultRuleInput } from '../../src/config/faults-schema.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
+import { isolateSdkEnvironment } from '../support/sdk-env.js';
 
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
 
 let azimds: EmulatorHandle;
-let env: EnvChanges;
+let restoreEnv: () => void;
 let resourceCount = 0;
 
 before(async () => {
   azimds = await startEmulator();
-  env = imdsOnlyEnvironment(azimds.urls.imds as string);
+  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
 });
 after(async () => {
-  env.restore();
+  restoreEnv();
   await azimds.close();
 });
 

@@ -14,13 +14,13 @@ import { ManagedIdentityApplication } from '@azure/msal-node';
 import type { JWTPayload } from 'jose';
 import type { ManagedIdentity } from '../../src/core/identities/identity.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
 import { assertIdentityClaims, identitiesOf, jwksVerifier } from '../support/platform-sdk.js';
+import { isolateSdkEnvironment } from '../support/sdk-env.js';
 
 const TENANT = '8e2f1a6b-3c4d-4e5f-9a0b-1c2d3e4f5a6b';
 
 let azimds: EmulatorHandle;
-let env: EnvChanges;
+let restoreEnv: () => void;
 /** Verifies signature (JWKS from discovery), aud, iss and exp, and returns the claims. */
 let verify: (token: string, audience: string) => Promise<JWTPayload>;
 let system: ManagedIdentity;
@@ -30,14 +30,14 @@ before(async () => {
   azimds = await startEmulator({
     identity: { tenantId: TENANT, userAssigned: [{ name: 'id-app' }, { name: 'id-deploy' }] },
   });
-  env = imdsOnlyEnvironment(azimds.urls.imds as string);
+  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
   // What a resource server does once at start: read discovery for the tenant it trusts.
   verify = await jwksVerifier(azimds);
   ({ system, users } = identitiesOf(azimds));
 });
 
 after(async () => {
-  env.restore();
+  restoreEnv();
   await azimds.close();
 });
 

@@ -10,8 +10,8 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { jwtVerify } from 'jose';
 import { fromGoSimulator } from '../../src/config/go-simulator.js';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
-import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
 import { type FakeEntra, startFakeEntra } from '../support/fake-entra.js';
+import { isolateSdkEnvironment } from '../support/sdk-env.js';
 
 const TENANT = 'sometenant.onmicrosoft.com';
 const FIRST = 'deadbeef-efa9-42ea-9ac3-28a920370be6';
@@ -19,7 +19,7 @@ const SECOND = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 let entra: FakeEntra;
 let azimds: EmulatorHandle;
-let env: EnvChanges;
+let restoreEnv: () => void;
 
 before(async () => {
   entra = await startFakeEntra();
@@ -34,11 +34,11 @@ before(async () => {
     ...go,
     tokens: { ...go.tokens, upstream: { authorityHost: entra.url, caFile: entra.caFile } },
   } as EmulatorOptions);
-  env = imdsOnlyEnvironment(azimds.urls.imds as string);
+  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
 });
 
 after(async () => {
-  env.restore();
+  restoreEnv();
   await azimds.close();
   await entra.close();
 });

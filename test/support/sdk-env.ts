@@ -4,6 +4,7 @@
  * test removes every such variable, sets its own, and puts everything back afterwards.
  */
 import { MANAGED_IDENTITY_VARIABLES, NO_PROXY_HOSTS } from '../../src/core/platforms/environment.js';
+import { EnvChanges } from './env.js';
 
 /** Variables that would send the SDKs to another platform, another credential or through a proxy. */
 export const SDK_VARIABLES: readonly string[] = [
@@ -38,19 +39,8 @@ export const SDK_VARIABLES: readonly string[] = [
  * ```
  */
 export function isolateSdkEnvironment(vars: Record<string, string | undefined> = {}): () => void {
-  const saved = new Map<string, string | undefined>();
-  const set = (name: string, value: string | undefined) => {
-    if (!saved.has(name)) saved.set(name, process.env[name]);
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  };
-  for (const name of SDK_VARIABLES) set(name, undefined);
-  set('NO_PROXY', NO_PROXY_HOSTS);
-  for (const [name, value] of Object.entries(vars)) set(name, value);
-  return () => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
+  const changes = new EnvChanges();
+  for (const name of SDK_VARIABLES) changes.apply({ [name]: undefined });
+  changes.apply({ NO_PROXY: NO_PROXY_HOSTS, ...vars });
+  return () => changes.restore();
 }
