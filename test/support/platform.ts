@@ -14,31 +14,19 @@ import {
   type EmulatorOptions,
   startEmulator,
 } from '../../src/server/emulator.js';
-import { injectRequest, type TransportKind, type WireResponse } from './imds.js';
+import { injectRequest, type Transport, type TransportKind, type WireResponse } from './imds.js';
 
 export { TRANSPORTS, type TransportKind, type WireResponse } from './imds.js';
 
-export interface PlatformTransport {
-  readonly kind: TransportKind;
-  readonly state: EmulatorState;
+/** An IMDS transport's `kind`, `state`, `request` (exactly these headers and body) and `close`, on a platform's surface. */
+export interface PlatformTransport extends Pick<Transport, 'kind' | 'state' | 'request' | 'close'> {
   /** The running emulator (http only). */
   readonly handle: EmulatorHandle | undefined;
-  /** Sends exactly these headers and body. */
-  request(
-    method: string,
-    path: string,
-    headers?: Record<string, string>,
-    body?: string,
-  ): Promise<WireResponse>;
   /** `request` and JSON.parse of the body. */
   json(
-    method: string,
-    path: string,
-    headers?: Record<string, string>,
-    body?: string,
+    ...args: Parameters<Transport['request']>
     // biome-ignore lint/suspicious/noExplicitAny: tests read the fields they assert on, of many shapes
   ): Promise<WireResponse & { json: any }>;
-  close(): Promise<void>;
 }
 
 /** Opens an emulator with `options` and reaches `platform`'s surface through `kind`. */
