@@ -11,7 +11,7 @@ import { delimiter, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
 import { EnvChanges } from '../support/env.js';
-import { startWithSources } from '../support/token-sources.js';
+import { withSources } from '../support/token-sources.js';
 
 const skip = process.platform === 'win32' ? 'a POSIX shell script plays az' : false;
 const TENANT = '5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
@@ -103,53 +103,40 @@ function options(source: Record<string, unknown> = {}): EmulatorOptions {
 
 describe('azure-cli token source', { skip }, () => {
   test("answers IMDS with az's token and az's expiry (expires_on)", async () => {
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 200, res.body);
       assert.equal(res.json.access_token, OPAQUE);
       assert.equal(res.json.expires_on, String(EXPIRES));
       assert.equal(res.json.resource, VAULT);
       assert.deepEqual(calls(), [`account get-access-token --resource ${VAULT} --output json`]);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('reads the expiry of older az versions (expiresOn in local time, no expires_on)', async () => {
     process.env.FAKE_AZ_MODE = 'old';
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 200, res.body);
       assert.equal(res.json.expires_on, String(EXPIRES));
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('passes --tenant when the source names one, and the built-in azure-cli source works without config', async () => {
-    const azimds = await startWithSources(options({ tenantId: 'contoso.onmicrosoft.com' }));
-    try {
+    await withSources(options({ tenantId: 'contoso.onmicrosoft.com' }), async (azimds) => {
       assert.equal((await azimds.token(VAULT)).status, 200);
       assert.deepEqual(calls(), [
         `account get-access-token --resource ${VAULT} --output json --tenant contoso.onmicrosoft.com`,
       ]);
-    } finally {
-      await azimds.close();
-    }
-    const builtIn = await startWithSources({ tokens: { source: 'azure-cli' } });
-    try {
+    });
+    await withSources({ tokens: { source: 'azure-cli' } }, async (builtIn) => {
       assert.equal((await builtIn.token(VAULT)).json.access_token, OPAQUE);
-    } finally {
-      await builtIn.close();
-    }
+    });
   });
 
   test("answers 500 with az's message when az fails (not signed in)", async () => {
     process.env.FAKE_AZ_MODE = 'login';
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 500);
       assert.equal(res.json.error, 'unknown');
@@ -157,15 +144,12 @@ describe('azure-cli token source', { skip }, () => {
         res.json.error_description,
         /^Failed to retrieve token from the Active directory\. az CLI \(source me\): az exited with 1: ERROR: Please run 'az login'/,
       );
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('answers 400 invalid_resource when az relays AADSTS500011', async () => {
     process.env.FAKE_AZ_MODE = 'unknown';
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const res = await azimds.token('https://api.contoso.invalid');
       assert.equal(res.status, 400);
       assert.equal(res.json.error, 'invalid_resource');
@@ -173,74 +157,54 @@ describe('azure-cli token source', { skip }, () => {
         res.json.error_description,
         /^AADSTS500011: The resource principal named https:\/\/api\.contoso\.invalid/,
       );
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('kills az and answers 500 when it does not answer within the timeout', async () => {
     process.env.FAKE_AZ_MODE = 'hang';
-    const azimds = await startWithSources(options({ timeoutMs: 300 }));
-    try {
+    await withSources(options({ timeoutMs: 300 }), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 500);
       assert.match(res.json.error_description, /az did not answer within the timeout of 300 ms/);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('answers 500 when az prints something that is not JSON, or is not installed', async () => {
     process.env.FAKE_AZ_MODE = 'garbage';
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       assert.match((await azimds.token(VAULT)).json.error_description, /not JSON/);
-    } finally {
-      await azimds.close();
-    }
-    const missing = await startWithSources(options({ command: join(dir, 'no-such-az') }));
-    try {
+    });
+    await withSources(options({ command: join(dir, 'no-such-az') }), async (missing) => {
       const res = await missing.token(VAULT);
       assert.equal(res.status, 500);
       assert.match(res.json.error_description, /no-such-az not found: install the Azure CLI/);
-    } finally {
-      await missing.close();
-    }
+    });
   });
 
   test('runs az once for many concurrent requests for the same identity and resource, then serves the cache', async () => {
     process.env.FAKE_AZ_MODE = 'slow';
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const replies = await Promise.all(Array.from({ length: 10 }, () => azimds.token(VAULT)));
       assert.ok(replies.every((r) => r.status === 200 && r.json.access_token === OPAQUE));
       assert.equal((await azimds.token(VAULT)).status, 200);
       assert.equal(calls().length, 1);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('refuses a resource with characters it does not pass to az (400 invalid_resource), without running az', async () => {
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       const res = await azimds.token('https://vault.azure.net;touch /tmp/x');
       assert.equal(res.status, 400);
       assert.equal(res.json.error, 'invalid_resource');
       assert.equal(calls().length, 0);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('never writes the token to its log or the request log', async () => {
-    const azimds = await startWithSources(options());
-    try {
+    await withSources(options(), async (azimds) => {
       assert.equal((await azimds.token(VAULT)).status, 200);
       assert.ok(!azimds.log.join('\n').includes(OPAQUE));
       assert.ok(!(await azimds.requestLog()).includes(OPAQUE));
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 });

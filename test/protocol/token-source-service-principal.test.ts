@@ -15,7 +15,7 @@ import { jwtVerify } from 'jose';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
 import { EnvChanges, withEnv } from '../support/env.js';
 import { clientCertificate, type FakeEntra, startFakeEntra } from '../support/fake-entra.js';
-import { claimsOf, startWithSources } from '../support/token-sources.js';
+import { claimsOf, startWithSources, withSources } from '../support/token-sources.js';
 
 const TENANT = '5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
 const SP = '3f1c9a52-6d1e-4c7a-9b1e-2f4a7c9d0e11';
@@ -71,8 +71,7 @@ function callsFor(clientId: string) {
 
 describe('service-principal token source', () => {
   test('answers IMDS with a real token of the service principal (client secret), every field as IMDS sends it', async () => {
-    const azimds = await startWithSources(spDefault());
-    try {
+    await withSources(spDefault(), async (azimds) => {
       const before = callsFor(SP).length;
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 200, res.body);
@@ -96,89 +95,76 @@ describe('service-principal token source', () => {
         resource: VAULT,
         credential: 'secret',
       });
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('authenticates with a certificate: Entra verifies the client assertion (signature, x5t#S256, aud)', async () => {
-    const azimds = await startWithSources(
+    await withSources(
       spDefault({}, { type: 'service-principal', clientId: SP_CERT, certificateFile }),
+      async (azimds) => {
+        const before = callsFor(SP_CERT).length;
+        const res = await azimds.token(ARM);
+        assert.equal(res.status, 200, res.body);
+        assert.equal(claimsOf(res.json.access_token).appid, SP_CERT);
+        assert.equal(claimsOf(res.json.access_token).aud, ARM);
+        assert.equal(callsFor(SP_CERT).slice(before)[0]?.credential, 'certificate');
+      },
     );
-    try {
-      const before = callsFor(SP_CERT).length;
-      const res = await azimds.token(ARM);
-      assert.equal(res.status, 200, res.body);
-      assert.equal(claimsOf(res.json.access_token).appid, SP_CERT);
-      assert.equal(claimsOf(res.json.access_token).aud, ARM);
-      assert.equal(callsFor(SP_CERT).slice(before)[0]?.credential, 'certificate');
-    } finally {
-      await azimds.close();
-    }
   });
 
   test('is refused by Entra (500, AADSTS700027) when the certificate is not the one registered', async () => {
     const other = clientCertificate('another certificate');
     const file = join(dir, 'other.pem');
     writeFileSync(file, other.privateKeyPem + other.certificatePem, { mode: 0o600 });
-    const azimds = await startWithSources(
+    await withSources(
       spDefault({}, { type: 'service-principal', clientId: SP_CERT, certificateFile: file }),
+      async (azimds) => {
+        const res = await azimds.token(ARM);
+        assert.equal(res.status, 500);
+        assert.match(res.json.error_description, /invalid_client: AADSTS700027: .*thumbprint/);
+      },
     );
-    try {
-      const res = await azimds.token(ARM);
-      assert.equal(res.status, 500);
-      assert.match(res.json.error_description, /invalid_client: AADSTS700027: .*thumbprint/);
-    } finally {
-      await azimds.close();
-    }
   });
 
   test('sends the resource as <resource>/.default, as the SDKs and the az CLI convert it', async () => {
-    const azimds = await startWithSources(spDefault());
-    try {
+    await withSources(spDefault(), async (azimds) => {
       const before = callsFor(SP).length;
       assert.equal((await azimds.token(ARM)).status, 200);
       assert.equal(callsFor(SP).slice(before)[0]?.scope, 'https://management.azure.com//.default');
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('gives real tokens for Key Vault and local ones for everything else (rules by resource)', async () => {
-    const azimds = await startWithSources(
+    await withSources(
       options({
         sources: { sp: secretSource },
         rules: [{ resource: 'https://vault.azure.net', source: 'sp' }],
       }),
+      async (azimds) => {
+        const before = callsFor(SP).length;
+        const vault = await azimds.token('https://vault.azure.net/');
+        assert.equal(vault.status, 200, vault.body);
+        assert.equal(claimsOf(vault.json.access_token).appid, SP, 'a trailing slash matches the rule');
+        const arm = await azimds.token(ARM);
+        assert.equal(arm.status, 200);
+        const local = claimsOf(arm.json.access_token);
+        assert.equal(local.iss, `https://sts.windows.net/${TENANT}/`);
+        assert.notEqual(local.appid, SP, 'minted locally for the identity');
+        assert.equal(callsFor(SP).length - before, 1, 'only Key Vault went to Entra');
+      },
     );
-    try {
-      const before = callsFor(SP).length;
-      const vault = await azimds.token('https://vault.azure.net/');
-      assert.equal(vault.status, 200, vault.body);
-      assert.equal(claimsOf(vault.json.access_token).appid, SP, 'a trailing slash matches the rule');
-      const arm = await azimds.token(ARM);
-      assert.equal(arm.status, 200);
-      const local = claimsOf(arm.json.access_token);
-      assert.equal(local.iss, `https://sts.windows.net/${TENANT}/`);
-      assert.notEqual(local.appid, SP, 'minted locally for the identity');
-      assert.equal(callsFor(SP).length - before, 1, 'only Key Vault went to Entra');
-    } finally {
-      await azimds.close();
-    }
   });
 
   test('routes by identity: the user-assigned identity gets real tokens, the system-assigned one local tokens', async () => {
-    const azimds = await startWithSources(
+    await withSources(
       options({ sources: { sp: secretSource }, rules: [{ identity: 'id-app', source: 'sp' }] }),
+      async (azimds) => {
+        const real = await azimds.token(ARM, { client_id: UAMI });
+        assert.equal(claimsOf(real.json.access_token).appid, SP);
+        const local = await azimds.token(ARM);
+        assert.notEqual(claimsOf(local.json.access_token).appid, SP);
+      },
     );
-    try {
-      const real = await azimds.token(ARM, { client_id: UAMI });
-      assert.equal(claimsOf(real.json.access_token).appid, SP);
-      const local = await azimds.token(ARM);
-      assert.notEqual(claimsOf(local.json.access_token).appid, SP);
-    } finally {
-      await azimds.close();
-    }
   });
 
   test("answers 500 unknown with Entra's reason when the secret is wrong (401 invalid_client)", async () => {
@@ -208,19 +194,15 @@ describe('service-principal token source', () => {
   });
 
   test('answers 500 when Entra does not know the application (400 unauthorized_client)', async () => {
-    const azimds = await startWithSources(spDefault({ clientId: '99999999-8888-4777-8666-555555555555' }));
-    try {
+    await withSources(spDefault({ clientId: '99999999-8888-4777-8666-555555555555' }), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 500);
       assert.match(res.json.error_description, /AADSTS700016/);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test("answers 400 invalid_resource with Entra's AADSTS500011 for a resource the tenant does not have", async () => {
-    const azimds = await startWithSources(spDefault());
-    try {
+    await withSources(spDefault(), async (azimds) => {
       const res = await azimds.token('https://api.contoso.invalid');
       assert.equal(res.status, 400, res.body);
       assert.equal(res.json.error, 'invalid_resource');
@@ -228,9 +210,7 @@ describe('service-principal token source', () => {
         res.json.error_description,
         /^AADSTS500011: The resource principal named https:\/\/api\.contoso\.invalid was not found in the tenant/,
       );
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('answers 500 when Entra is unavailable (503 temporarily_unavailable) and when a proxy answers 502 with HTML', async () => {
@@ -280,14 +260,11 @@ describe('service-principal token source', () => {
   });
 
   test('answers 500 naming the host when the authority cannot be reached', async () => {
-    const azimds = await startWithSources(spDefault({ authorityHost: 'https://127.0.0.1:1' }));
-    try {
+    await withSources(spDefault({ authorityHost: 'https://127.0.0.1:1' }), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 500);
       assert.match(res.json.error_description, /cannot reach 127\.0\.0\.1:1\/.*ECONNREFUSED/);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test("asks the sovereign cloud's authority host (AzureUSGovernment: login.microsoftonline.us), through HTTPS_PROXY", async () => {
@@ -302,8 +279,7 @@ describe('service-principal token source', () => {
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     try {
       await withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: undefined }, async () => {
-        const azimds = await startWithSources(spDefault({ cloud: 'AzureUSGovernment' }));
-        try {
+        await withSources(spDefault({ cloud: 'AzureUSGovernment' }), async (azimds) => {
           const res = await azimds.token(VAULT);
           assert.equal(res.status, 500);
           assert.deepEqual(targets, ['login.microsoftonline.us:443']);
@@ -311,9 +287,7 @@ describe('service-principal token source', () => {
             res.json.error_description,
             /login\.microsoftonline\.us\/5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\//,
           );
-        } finally {
-          await azimds.close();
-        }
+        });
       });
     } finally {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
@@ -321,8 +295,7 @@ describe('service-principal token source', () => {
   });
 
   test('serves the cached token until it nears expiry, then asks Entra again', async () => {
-    const azimds = await startWithSources(spDefault());
-    try {
+    await withSources(spDefault(), async (azimds) => {
       const before = callsFor(SP).length;
       const first = await azimds.token(VAULT);
       const second = await azimds.token(VAULT);
@@ -333,21 +306,16 @@ describe('service-principal token source', () => {
       const third = await azimds.token(VAULT);
       assert.equal(third.status, 200);
       assert.equal(callsFor(SP).length - before, 2);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('asks Entra again on bypass_cache=true', async () => {
-    const azimds = await startWithSources(spDefault());
-    try {
+    await withSources(spDefault(), async (azimds) => {
       const before = callsFor(SP).length;
       await azimds.token(VAULT);
       await azimds.token(VAULT, { bypass_cache: 'true' });
       assert.equal(callsFor(SP).length - before, 2);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('makes one Entra call for many concurrent requests for the same identity and resource', async () => {
@@ -447,8 +415,7 @@ describe('service-principal token source', () => {
     const file = join(dir, 'secret.txt');
     writeFileSync(file, `${SECRET}\n`);
     chmodSync(file, 0o644);
-    const azimds = await startWithSources(spDefault({ clientSecretEnv: undefined, clientSecretFile: file }));
-    try {
+    await withSources(spDefault({ clientSecretEnv: undefined, clientSecretFile: file }), async (azimds) => {
       assert.equal((await azimds.token(VAULT)).status, 200);
       if (process.platform !== 'win32') {
         assert.ok(
@@ -456,8 +423,6 @@ describe('service-principal token source', () => {
           'warned about the mode',
         );
       }
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import type { EmulatorOptions } from '../../src/server/emulator.js';
 import { withEnv } from '../support/env.js';
-import { startWithSources } from '../support/token-sources.js';
+import { startWithSources, withSources } from '../support/token-sources.js';
 
 const VAULT = 'https://vault.azure.net';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -45,8 +45,7 @@ describe('static token source', () => {
   test('hands out the token from an environment variable, with its exp and nbf, for any resource', async () => {
     const token = await jwt({ aud: VAULT, appid: '11111111-2222-4333-8444-555555555555' }, 1800);
     await withEnv({ AZIMDS_TEST_STATIC: token }, async () => {
-      const azimds = await startWithSources(staticOptions({ tokenEnv: 'AZIMDS_TEST_STATIC' }));
-      try {
+      await withSources(staticOptions({ tokenEnv: 'AZIMDS_TEST_STATIC' }), async (azimds) => {
         const res = await azimds.token(VAULT);
         assert.equal(res.status, 200, res.body);
         assert.equal(res.json.access_token, token);
@@ -59,9 +58,7 @@ describe('static token source', () => {
         assert.equal(res.json.client_id, '11111111-2222-4333-8444-555555555555');
         assert.equal((await azimds.token('https://storage.azure.com/')).json.access_token, token);
         assert.ok(!azimds.log.join('\n').includes(token), 'the token is not logged');
-      } finally {
-        await azimds.close();
-      }
+      });
     });
   });
 
@@ -69,31 +66,25 @@ describe('static token source', () => {
     const file = join(dir, 'token.jwt');
     const first = await jwt({ aud: VAULT }, 3600);
     writeFileSync(file, `${first}\n`, { mode: 0o600 });
-    const azimds = await startWithSources(staticOptions({ tokenFile: file }));
-    try {
+    await withSources(staticOptions({ tokenFile: file }), async (azimds) => {
       assert.equal((await azimds.token(VAULT)).json.access_token, first);
       const second = await jwt({ aud: VAULT, round: 2 }, 7200);
       writeFileSync(file, second);
       assert.equal((await azimds.token(VAULT)).json.access_token, first, 'cached until due');
       azimds.emulator.state.clock.advance((3600 - 900 + 5) * 1000);
       assert.equal((await azimds.token(VAULT)).json.access_token, second);
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('answers 500 when the token file is missing', async () => {
-    const azimds = await startWithSources(staticOptions({ tokenFile: join(dir, 'missing.jwt') }));
-    try {
+    await withSources(staticOptions({ tokenFile: join(dir, 'missing.jwt') }), async (azimds) => {
       const res = await azimds.token(VAULT);
       assert.equal(res.status, 500);
       assert.match(
         res.json.error_description,
         /static token \(source fixed\): cannot read .*missing\.jwt: ENOENT/,
       );
-    } finally {
-      await azimds.close();
-    }
+    });
   });
 
   test('gives an opaque (non-JWT) token the configured token lifetime', async () => {
@@ -101,28 +92,22 @@ describe('static token source', () => {
       const options = staticOptions({ tokenEnv: 'AZIMDS_TEST_STATIC' }) as {
         tokens: Record<string, unknown>;
       };
-      const azimds = await startWithSources({ tokens: { ...options.tokens, lifetimeSeconds: 7200 } });
-      try {
+      await withSources({ tokens: { ...options.tokens, lifetimeSeconds: 7200 } }, async (azimds) => {
         const now = Math.floor(azimds.emulator.state.clock.now() / 1000);
         const res = await azimds.token(VAULT);
         assert.equal(res.json.access_token, 'opaque-static-token-value');
         const expiresOn = Number(res.json.expires_on);
         assert.ok(expiresOn >= now + 7200 && expiresOn <= now + 7202, String(expiresOn - now));
-      } finally {
-        await azimds.close();
-      }
+      });
     });
   });
 
   test('the built-in static source reads AZIMDS_STATIC_TOKEN', async () => {
     const token = await jwt({ aud: VAULT }, 1800);
     await withEnv({ AZIMDS_STATIC_TOKEN: token }, async () => {
-      const azimds = await startWithSources({ tokens: { source: 'static' } });
-      try {
+      await withSources({ tokens: { source: 'static' } }, async (azimds) => {
         assert.equal((await azimds.token(VAULT)).json.access_token, token);
-      } finally {
-        await azimds.close();
-      }
+      });
     });
   });
 

@@ -66,6 +66,19 @@ export async function startWithSources(options: EmulatorOptions): Promise<Source
   };
 }
 
+/** Runs `fn` against an emulator started with `options` (startWithSources), closed afterwards whatever happens. */
+export async function withSources(
+  options: EmulatorOptions,
+  fn: (azimds: SourcesEmulator) => Promise<void>,
+): Promise<void> {
+  const azimds = await startWithSources(options);
+  try {
+    await fn(azimds);
+  } finally {
+    await azimds.close();
+  }
+}
+
 /** The claims of a JWT (not verified). */
 export function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
