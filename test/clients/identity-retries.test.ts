@@ -63,59 +63,39 @@ async function getTokenWith(rule: FaultRuleInput) {
   return { token, error, attempts, fault: azimds.faults.get(fault.id) };
 }
 
+/** Asserts that the SDK got its token through `rule`, the attempts answered with `statuses` in turn. */
+async function assertRecovers(rule: FaultRuleInput, statuses: readonly (number | null)[]): Promise<void> {
+  const r = await getTokenWith(rule);
+  assert.ok(r.token, String(r.error));
+  assert.deepEqual(
+    r.attempts.map((a) => a.status),
+    statuses,
+  );
+}
+
 describe('@azure/identity ManagedIdentityCredential on IMDS with injected faults', () => {
   test('429 with Retry-After: retries after the wait and succeeds', async () => {
-    const r = await getTokenWith({ status: 429, retryAfter: 0, times: 2 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [429, 429, 200],
-    );
+    await assertRecovers({ status: 429, retryAfter: 0, times: 2 }, [429, 429, 200]);
   });
 
   test('503 with Retry-After: retries and succeeds', async () => {
-    const r = await getTokenWith({ status: 503, retryAfter: 0, times: 1 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [503, 200],
-    );
+    await assertRecovers({ status: 503, retryAfter: 0, times: 1 }, [503, 200]);
   });
 
   test('500: backs off, retries and succeeds', async () => {
-    const r = await getTokenWith({ status: 500, times: 2 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [500, 500, 200],
-    );
+    await assertRecovers({ status: 500, times: 2 }, [500, 500, 200]);
   });
 
   test('a reset connection: retries and succeeds', async () => {
-    const r = await getTokenWith({ reset: true, times: 1 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [null, 200],
-    );
+    await assertRecovers({ reset: true, times: 1 }, [null, 200]);
   });
 
   test('404 (IMDS updating): the IMDS retry policy retries and succeeds', async () => {
-    const r = await getTokenWith({ status: 404, times: 1 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [404, 200],
-    );
+    await assertRecovers({ status: 404, times: 1 }, [404, 200]);
   });
 
   test('410 (IMDS updating, back within 70 s): the IMDS retry policy waits and succeeds', async () => {
-    const r = await getTokenWith({ status: 410, times: 1 });
-    assert.ok(r.token, String(r.error));
-    assert.deepEqual(
-      r.attempts.map((a) => a.status),
-      [410, 200],
-    );
+    await assertRecovers({ status: 410, times: 1 }, [410, 200]);
   });
 
   test('503 that outlasts the retries: gives up after maxRetries with a CredentialUnavailableError', async () => {
