@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { type EnvChanges, imdsOnlyEnvironment } from '../support/env.js';
+import { isolateSdkEnvironment } from '../support/sdk-env.js';
 
 const EVENTS = '/metadata/scheduledevents?api-version=2020-07-01';
 const METADATA = { Metadata: 'true' };
@@ -23,16 +23,16 @@ interface EventsDocument {
 }
 
 let azimds: EmulatorHandle;
-let env: EnvChanges;
+let restoreEnv: () => void;
 const work = mkdtempSync(join(tmpdir(), 'azimds-life-'));
 
 before(async () => {
   azimds = await startEmulator();
-  env = imdsOnlyEnvironment(azimds.urls.imds ?? '');
+  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds ?? '' });
 });
 
 after(async () => {
-  env.restore();
+  restoreEnv();
   await azimds.close();
   rmSync(work, { recursive: true, force: true });
 });
