@@ -70,8 +70,11 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
         if (!selection.ok) return;
         const request = { identity: selection.identity, resource: 'https://management.azure.com/' };
         state.tokens.cachedToken(request);
-        const minted = await state.tokens.local.mint(request);
-        if (minted.ok) imdsTokenBody(minted.token, Math.floor(state.clock.now() / 1000));
+        // A few signatures, not one: WebCrypto's signing path (jose) is still cold after the first.
+        for (let i = 0; i < 3; i++) {
+          const minted = await state.tokens.local.mint(request);
+          if (minted.ok) imdsTokenBody(minted.token, Math.floor(state.clock.now() / 1000));
+        }
       },
       () => {},
     );
