@@ -9,6 +9,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
 import { AzimdsError, internalServerError, malformedRequest, type WireError } from '../errors.js';
+import { acceptAnyBody } from './any-body.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
 import { sendWireError } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
@@ -35,6 +36,12 @@ export interface ListenerSpec {
   serverOptions?: Record<string, unknown>;
   /** Fault injection and the request log for this listener (every surface but the control API's). */
   instrument?: { faults: FaultSet; requestLog: RequestLog };
+  /**
+   * `raw` (default, every Azure surface): bodies arrive as Buffers whatever their Content-Type, so that
+   * routes answer as Azure does (405, 400) rather than with fastify's 415. `fastify`: fastify's own
+   * parsers (the control API, a JSON API of azimds's own).
+   */
+  bodies?: 'raw' | 'fastify';
 }
 
 export interface RunningListener {
@@ -76,6 +83,7 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest(400), spec.headers),
     ...spec.serverOptions,
   });
+  if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
   if (spec.instrument) {

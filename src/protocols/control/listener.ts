@@ -13,6 +13,7 @@ export function controlListenerSpec(
     host: address.host,
     port: address.port,
     plugins: [{ plugin: controlPlugin as never, options: { state } }],
+    bodies: 'fastify',
     errors: {
       notFound: (request) =>
         controlError(

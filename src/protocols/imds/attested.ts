@@ -4,7 +4,6 @@ import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, parameterValueNotAllowed } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { acceptAnyBody } from './any-body.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import { metadataApiVersion, type Query } from './request-checks.js';
 
@@ -21,7 +20,6 @@ const apiVersionError = apiVersionInvalid(NEWEST_IMDS_VERSIONS);
  */
 export const attestedPlugin: FastifyPluginAsync<AttestedPluginOptions> = async (app, { state }) => {
   const guard = imdsGuard(state);
-  acceptAnyBody(app);
   app.all('/metadata/attested/document', async (request, reply) => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;

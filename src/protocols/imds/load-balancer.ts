@@ -3,7 +3,6 @@ import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, loadBalancerNotFound } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { acceptAnyBody } from './any-body.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import { metadataApiVersion, type Query } from './request-checks.js';
 
@@ -23,7 +22,6 @@ const apiVersionError = apiVersionInvalid(NEWEST_IMDS_VERSIONS);
  */
 export const loadBalancerPlugin: FastifyPluginAsync<LoadBalancerPluginOptions> = async (app, { state }) => {
   const guard = imdsGuard(state);
-  acceptAnyBody(app);
   app.all('/metadata/loadbalancer', (request, reply) => {
     const rejected = guard(request, reply, 'GET');
     if (rejected) return rejected;

@@ -10,7 +10,6 @@ import {
   sendPrepared,
   sendWireError,
 } from '../../server/reply.js';
-import { acceptAnyBody } from './any-body.js';
 import { isWireError, renderNode } from './render.js';
 import { checkImdsRequest, type ImdsCheckFailure, metadataApiVersion, type Query } from './request-checks.js';
 
@@ -37,7 +36,6 @@ const checkErrors: Record<ImdsCheckFailure, WireError> = {
  */
 export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { state }) => {
   const guard = imdsGuard(state);
-  acceptAnyBody(app);
   // Complete responses per api-version, then per `format?path`; dropped whenever the VM changes.
   // Bounded: only supported versions and paths that exist are cached (errors never are).
   const cache = new Map<string, Map<string, PreparedResponse>>();

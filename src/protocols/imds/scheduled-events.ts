@@ -7,7 +7,6 @@ import {
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, scheduledEventsErrors, unknownEventId, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { acceptAnyBody } from './any-body.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import type { Query } from './request-checks.js';
 
@@ -34,7 +33,6 @@ export const scheduledEventsPlugin: FastifyPluginAsync<ScheduledEventsPluginOpti
 
   // Clients POST with any Content-Type or none (Microsoft's curl sample sends form-urlencoded, its
   // Python sample none): take the bytes as they come and parse them here.
-  acceptAnyBody(app);
 
   app.all('/metadata/scheduledevents', async (request: FastifyRequest, reply: FastifyReply) => {
     const rejected = guard(request, reply, 'GET, POST');

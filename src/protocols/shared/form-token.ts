@@ -5,7 +5,6 @@ import type { AccessToken } from '../../core/tokens/provider.js';
 import { formTokenErrors, identityErrors, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
-import { acceptAnyBody } from '../imds/any-body.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
   hasDuplicate,
@@ -44,7 +43,6 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
   const strict = state.config.imds.strictMetadataHeader;
   const allow = methods.join(', ');
   const methodNotAllowed = formTokenErrors.methodNotAllowed(allow);
-  acceptAnyBody(app);
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!(methods as readonly string[]).includes(request.method)) {
