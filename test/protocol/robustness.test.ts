@@ -210,6 +210,7 @@ describe('robustness against odd requests', () => {
         dataDir,
         identity: { userAssigned: [{ name: 'id-a' }, { name: 'id-b' }] },
         platforms: {
+          arc: { enabled: true, tokenDir: join(dataDir, 'arc-tokens') },
           appService: { enabled: true },
           azureMl: { enabled: true },
           serviceFabric: { enabled: true },
@@ -233,7 +234,7 @@ describe('robustness against odd requests', () => {
   test('every surface answers every request with a status below 500 and a body in its error shape', async () => {
     const vmBefore = JSON.stringify(state.machine.document);
     const identitiesBefore = JSON.stringify(state.identities.all());
-    assert.ok(apps.size >= 6, `surfaces under test: ${[...apps.keys()].join(', ')}`);
+    assert.ok(apps.size >= 7, `surfaces under test: ${[...apps.keys()].join(', ')}`);
     const statuses = new Map<number, number>();
     let seed = 1;
     for (const [name, app] of apps) {
