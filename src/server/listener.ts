@@ -139,6 +139,12 @@ export async function startListener(spec: ListenerSpec, log: Logger): Promise<Ru
       },
     );
   }
+  if (!staysOnThisMachine(spec.host)) {
+    log.warn(
+      { listener: spec.name, host: spec.host },
+      `${spec.name} listens on ${spec.host}: other machines that reach this one can read its metadata and get its tokens`,
+    );
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : spec.port;
   const scheme = spec.serverOptions?.https ? 'https' : 'http';
@@ -148,4 +154,18 @@ export async function startListener(spec: ListenerSpec, log: Logger): Promise<Ru
       ? '127.0.0.1'
       : spec.host;
   return { name: spec.name, app, url: `${scheme}://${hostInUrl}:${port}`, port };
+}
+
+/**
+ * True for addresses only this machine reaches: loopback, and IMDS's own link-local address (which
+ * azimds serves only where it was added to a local interface, see docs/binding.md).
+ */
+export function staysOnThisMachine(host: string): boolean {
+  return (
+    host === 'localhost' ||
+    host.startsWith('127.') ||
+    host === '::1' ||
+    host === '[::1]' ||
+    host === '169.254.169.254'
+  );
 }
