@@ -108,6 +108,8 @@ describe('azimds start', { concurrency: true }, () => {
         assert.ok(cli.stdout().includes(`${cli.url}/metadata/instance?api-version=`), cli.stdout());
         assert.match(cli.stdout(), /NO_PROXY=\S*127\.0\.0\.1/);
         assert.equal(await computeText(cli.url, 'osType'), 'Linux');
+        // The banner names the machine IMDS describes: its vmId is the one served.
+        assert.ok(cli.stdout().includes(`vmId ${await computeText(cli.url, 'vmId')}`), cli.stdout());
       } finally {
         cli.child.kill(signal);
       }

@@ -67,7 +67,7 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
 
 function banner(emulator: EmulatorHandle): string {
   const newest = NEWEST_IMDS_VERSIONS[0];
-  const lines = [`azimds ${VERSION}: Azure IMDS emulator`, ''];
+  const lines = [`azimds ${VERSION}: Azure IMDS emulator`, '', ...machineLines(emulator), ''];
   if (emulator.urls.imds) {
     lines.push(
       `  IMDS  ${emulator.urls.imds}/metadata/instance?api-version=${newest}   (header Metadata: true)`,
@@ -86,10 +86,30 @@ function banner(emulator: EmulatorHandle): string {
       '',
       'Try:',
       `  curl -H Metadata:true "${emulator.urls.imds}/metadata/instance?api-version=${newest}"`,
+      `  curl -H Metadata:true "${emulator.urls.imds}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"`,
     );
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   return lines.join('\n');
+}
+
+/** Who the emulated machine is: what code on it will read from IMDS, and the identities it can get tokens for. */
+function machineLines({ state }: EmulatorHandle): string[] {
+  const { machine, identities } = state;
+  const zone = machine.compute('zone');
+  const lines = [
+    `  VM    ${machine.compute('name')}  ${machine.compute('vmSize')}  ${machine.compute('location')}${zone ? ` zone ${zone}` : ''}  vmId ${machine.compute('vmId')}`,
+    `        ${machine.compute('resourceId')}`,
+  ];
+  const all = identities.all();
+  const system = all.find((i) => i.kind === 'system-assigned');
+  const users = all.length - (system ? 1 : 0);
+  const parts = [
+    system ? `system-assigned (client id ${system.clientId})` : 'no system-assigned identity',
+    ...(users > 0 ? [`${users} user-assigned`] : []),
+  ];
+  lines.push(`  Identities  ${parts.join(', ')}; tenant ${identities.tenantId}`);
+  return lines;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
