@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { NO_PROXY_HOSTS } from '../core/platforms/environment.js';
 import { AzimdsError } from '../errors.js';
 import type { EmulatorUrls } from '../server/emulator.js';
 
@@ -11,7 +12,7 @@ import type { EmulatorUrls } from '../server/emulator.js';
 export function sdkEnvironment(urls: EmulatorUrls): Array<[string, string]> {
   const vars: Array<[string, string]> = [];
   if (urls.imds) vars.push(['AZURE_POD_IDENTITY_AUTHORITY_HOST', urls.imds]);
-  vars.push(['NO_PROXY', '127.0.0.1,localhost,169.254.169.254']);
+  vars.push(['NO_PROXY', NO_PROXY_HOSTS]);
   return vars;
 }
 

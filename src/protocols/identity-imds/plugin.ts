@@ -9,7 +9,7 @@ import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.
 import { setRequestIdentity } from '../../server/request-log.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
-import { type SelectorNames, selectorsFrom } from '../shared/token-request.js';
+import { isResource, nowSeconds, type SelectorNames, selectorsFrom } from '../shared/token-request.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
 
 export interface IdentityImdsPluginOptions {
@@ -73,7 +73,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
         // A few signatures, not one: WebCrypto's signing path (jose) is still cold after the first.
         for (let i = 0; i < 3; i++) {
           const minted = await state.tokens.local.mint(request);
-          if (minted.ok) imdsTokenBody(minted.token, Math.floor(state.clock.now() / 1000));
+          if (minted.ok) imdsTokenBody(minted.token, nowSeconds(state));
         }
       },
       () => {},
@@ -81,13 +81,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
   }
 
   const sendToken = (reply: FastifyReply, token: AccessToken): FastifyReply =>
-    sendBytes(
-      reply,
-      200,
-      JSON_CONTENT_TYPE,
-      imdsTokenBody(token, Math.floor(state.clock.now() / 1000)),
-      IMDS_HEADERS,
-    );
+    sendBytes(reply, 200, JSON_CONTENT_TYPE, imdsTokenBody(token, nowSeconds(state)), IMDS_HEADERS);
 
   // Not `async`: a cached token (nearly every request) is answered without a promise.
   const token = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
@@ -96,9 +90,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     const query = request.query as Query;
     if (!isIdentityApiVersion(query['api-version'])) return fail(reply, identityErrors.apiVersionInvalid);
     const resource = query.resource;
-    if (typeof resource !== 'string' || resource.trim() === '') {
-      return fail(reply, identityErrors.resourceMissing);
-    }
+    if (!isResource(resource)) return fail(reply, identityErrors.resourceMissing);
     const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
     if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
     setRequestIdentity(request, selection.identity.clientId);

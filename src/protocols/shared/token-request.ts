@@ -64,7 +64,7 @@ export function nowSeconds(state: EmulatorState): number {
 }
 
 /** True when `resource` is a usable audience (present and not blank). */
-export function isResource(resource: string | undefined): resource is string {
+export function isResource(resource: unknown): resource is string {
   return typeof resource === 'string' && resource.trim() !== '';
 }
 
