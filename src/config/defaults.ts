@@ -179,18 +179,3 @@ export const DEFAULTS = {
     azureMl: { port: 46808, path: '/MSI/auth' },
   },
 } as const;
-
-/** The environment variables azimds reads, each overriding one config key (flags > env > file > defaults). */
-export const ENVIRONMENT_VARIABLES = {
-  AZIMDS_CONFIG: 'Path of the config file (YAML or JSON), like --config.',
-  AZIMDS_HOST: 'Bind address of every listener, like --host (key `host`).',
-  AZIMDS_PORT: 'IMDS port, like --port (key `imds.port`).',
-  AZIMDS_LOG_LEVEL: 'Log level, like --log-level (key `logLevel`).',
-  AZIMDS_DATA_DIR: 'Directory for keys and certificates (key `dataDir`).',
-  AZIMDS_CONTROL_URL:
-    'Control API URL for the CLI commands that act on a running emulator (events, faults, logs, ...), like --url.',
-  AZIMDS_TOKEN_SOURCE:
-    'Default token source of every identity, like `start --token-source` (key `tokens.source`).',
-  AZIMDS_AUTHORITY_HOST:
-    'Entra ID authority host of service-principal sources (key `tokens.upstream.authorityHost`).',
-} as const;

@@ -25,7 +25,11 @@ export interface Override {
   source: string;
 }
 
-/** The environment variables azimds reads, with the key each one sets. Documented in defaults.ts. */
+/**
+ * The environment variables that override config keys, with the key each one sets. The CLI also reads
+ * AZIMDS_CONFIG (the file) and AZIMDS_CONTROL_URL (a running emulator) as defaults of its options; all
+ * of them are listed in docs/configuration.md (a test keeps that table complete).
+ */
 export const ENV_KEYS: ReadonlyArray<{ name: string; path: readonly string[] }> = [
   { name: 'AZIMDS_HOST', path: ['host'] },
   { name: 'AZIMDS_PORT', path: ['imds', 'port'] },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { loadConfig, type Override, resolveConfig } from '../../src/config/load.js';
+import { ENV_KEYS, loadConfig, type Override, resolveConfig } from '../../src/config/load.js';
 import { configJsonSchema } from '../../src/config/schema.js';
 import { buildInstanceDocument } from '../../src/core/machines/instance-document.js';
 import type { JsonObject } from '../../src/core/machines/json.js';
@@ -221,6 +221,15 @@ describe('precedence: flags > environment (AZIMDS_*) > file > defaults', () => {
 
   test('environment variables other than AZIMDS_* are ignored', () => {
     assert.equal(loadConfig({ env: { PORT: '5555', IMDS_PORT: '5555' } }).imds.port, 8169);
+  });
+});
+
+describe('environment variables', () => {
+  test('docs/configuration.md lists every AZIMDS_* variable with the key it sets', () => {
+    const docs = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
+    for (const { name, path } of ENV_KEYS) {
+      assert.match(docs, new RegExp(`\\| \`${name}\` \\| \`${path.join('\\.')}\` \\|`), name);
+    }
   });
 });
 

@@ -54,8 +54,3 @@ export const IMDS_VERSIONS_ASCENDING: readonly string[] = [...IMDS_API_VERSIONS]
 export function isImdsApiVersion(version: string): version is ImdsApiVersion {
   return supported.has(version);
 }
-
-/** Compares two `YYYY-MM-DD[-preview]` versions; dates compare as strings. */
-export function compareApiVersions(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
