@@ -367,6 +367,46 @@ export function platformFaultError(
   return retryAfter === undefined ? error : { ...error, headers: { 'retry-after': String(retryAfter) } };
 }
 
+/*
+ * The local proxy (docs/proxy.md): hosts of Azure services azimds does not serve (yet, or not enabled)
+ * and hosts it does not emulate when passthrough is off. [emu]: azimds's own wording, in the shape of
+ * the service the client asked for.
+ */
+
+/**
+ * A host of the proxy's table whose surface is not served: 501 at once (no Azure SDK retries 501:
+ * azure-core's retry policies retry 408, 429 and 5xx except 501/505), in the service's error shape:
+ * `{"error":{"code","message"}}` for ARM and Key Vault, `{"error","error_description"}` for IMDS and Entra.
+ */
+export function surfaceNotEnabled(surface: string, host: string): WireError {
+  const message = `azimds does not serve ${host} (surface '${surface}' is not enabled in this emulator): see docs/proxy.md`;
+  return surface === 'arm' || surface === 'key-vault'
+    ? jsonError(
+        501,
+        { error: { code: 'AzimdsSurfaceNotEnabled', message } },
+        { 'x-ms-failure-cause': 'gateway' },
+      )
+    : jsonError(501, { error: 'not_implemented', error_description: message });
+}
+
+/** 502 (text): the proxy refused `target` (`host:port`), with the reason (passthrough off, upstream unreachable). */
+export function proxyRefused(target: string, reason: string): WireError {
+  return {
+    status: 502,
+    contentType: 'text/plain; charset=utf-8',
+    body: Buffer.from(`azimds proxy: ${target} not reached: ${reason}\n`),
+  };
+}
+
+/** 400 (text): a request to the proxy's port that is not a proxy request (origin-form, for a host it does not serve). */
+export const notAProxyRequest: WireError = {
+  status: 400,
+  contentType: 'text/plain; charset=utf-8',
+  body: Buffer.from(
+    'azimds proxy: this port is a forward proxy, not a web server: send requests through it (HTTP_PROXY / HTTPS_PROXY, see `azimds env` and docs/proxy.md)\n',
+  ),
+};
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
   | 'INVALID_INPUT'

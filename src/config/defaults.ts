@@ -94,6 +94,39 @@ export const DEFAULTS = {
     /** What the rule above gives with the default IMDS port. */
     port: 8170,
   },
+  proxy: {
+    /**
+     * The local proxy (docs/proxy.md) listens by default: `eval "$(azimds env)"` sends code that hard-codes
+     * 169.254.169.254 or Azure's HTTPS host names to azimds through it.
+     */
+    enabled: true,
+    /**
+     * Its bind address when the top-level `host` is not a loopback address: like the control API, the proxy
+     * reaches any host for its callers, so it never listens off the machine unless `proxy.host` says so.
+     */
+    host: '127.0.0.1',
+    /** Its port when `proxy.port` is not set: the IMDS port + 2 (8171 with the default IMDS port); 0 when IMDS uses 0. */
+    portOffset: 2,
+    /** What the rule above gives with the default IMDS port. */
+    port: 8171,
+    /**
+     * Hosts azimds does not emulate are tunnelled unchanged (through the proxy the shell had when azimds
+     * started, if any), so a shell with the variables set still reaches npm or git. `false` (offline CI):
+     * refused at once with a 502 saying why.
+     */
+    passthrough: true,
+    /** The local CA that signs the proxy's certificates for Azure's host names: files below `dataDir` (owner-only). */
+    ca: {
+      certFile: 'local-ca.crt',
+      keyFile: 'local-ca.key',
+      /** The system's trusted roots plus the local CA, for clients whose CA variable replaces the system store (Python requests, Go). */
+      bundleFile: 'local-ca-bundle.pem',
+      /** The CA's validity (it is generated once per data directory). */
+      validityDays: 3650,
+      /** Validity of the per-host certificates, minted on demand (under the 398 days browsers and Apple accept). */
+      leafValidityDays: 397,
+    },
+  },
   requestLog: {
     /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
     size: 1000,

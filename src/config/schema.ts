@@ -6,6 +6,7 @@ import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
 import { loadBalancerSchema } from './load-balancer.js';
 import { platformsSchema } from './platforms.js';
+import { proxySchema } from './proxy-schema.js';
 import { scheduledEventsSchema } from './scheduled-events.js';
 
 /**
@@ -213,6 +214,8 @@ export const configSchema = z.strictObject({
   loadBalancer: loadBalancerSchema.optional(),
   /** The control API's listener (docs/control-api.md). */
   control: controlSchema.default(controlSchema.parse({})),
+  /** The local proxy and CA that serve Azure's own host names (docs/proxy.md). */
+  proxy: proxySchema.default(proxySchema.parse({})),
   /** The in-memory request log (size 0: off). */
   requestLog: requestLogSchema.default(requestLogSchema.parse({})),
   /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */

@@ -8,6 +8,7 @@ import type { IdentityDirectory } from './identities/directory.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
 import type { Platforms } from './platforms/platforms.js';
+import type { LocalCa } from './tls/local-ca.js';
 import type { TokenService } from './tokens/service.js';
 
 /**
@@ -36,4 +37,9 @@ export interface EmulatorState {
   readonly faults: FaultSet;
   /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */
   readonly requestLog: RequestLog;
+  /**
+   * The local CA (docs/proxy.md): leaf certificates per host name for the proxy, and
+   * `localCa.serverOptions(host)` for any surface's direct https endpoint. Files created on first use.
+   */
+  readonly localCa: LocalCa;
 }

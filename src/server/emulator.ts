@@ -15,6 +15,7 @@ import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
+import { LocalCa } from '../core/tls/local-ca.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
@@ -30,6 +31,7 @@ import { platformListenerSpecs, runningEnvironment } from '../protocols/platform
 import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
+import { proxyListenerSpec } from './proxy/proxy-server.js';
 import { RequestLog } from './request-log.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
@@ -56,6 +58,8 @@ export interface EmulatorUrls {
   serviceFabric?: string;
   /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
   azureMl?: string;
+  /** The local proxy for Azure's own host names (docs/proxy.md), e.g. `http://127.0.0.1:8171`. */
+  proxy?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -108,6 +112,10 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
     platforms: new Platforms(config, clock),
+    localCa: new LocalCa({
+      dataDir: config.dataDir,
+      ...(config.proxy.ca ? { configured: config.proxy.ca } : {}),
+    }),
   };
 }
 
@@ -138,9 +146,24 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   }
   // Arc, App Service, Service Fabric, ...: one listener each (docs/platforms/).
   specs.push(...platformListenerSpecs(state));
+  // Entra's hosts through the proxy (no port: proxy-only): the local issuer's discovery documents and JWKS
+  // as https://login.microsoftonline.com serves them. The entra branch's entraListenerSpec(state) replaces this.
+  specs.push({
+    name: 'entra',
+    host: config.host,
+    plugins: [
+      { plugin: oidcPlugin as never, options: { state, publicUrl: 'https://login.microsoftonline.com' } },
+    ],
+    errors: {
+      notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
+      internal: () => internalServerError,
+    },
+  });
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
+  // The proxy (docs/proxy.md) serves the surfaces above by host name: src/server/proxy/host-table.ts.
+  if (config.proxy.enabled) specs.push(proxyListenerSpec(state, [...specs]));
   return specs;
 }
 
@@ -219,7 +242,9 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   const state = createState(config, log);
   const running: RunningListener[] = [];
   try {
-    for (const spec of listenerSpecs(state)) running.push(await startListener(spec, log));
+    for (const spec of listenerSpecs(state)) {
+      if (spec.port !== undefined) running.push(await startListener(spec, log));
+    }
   } catch (error) {
     await Promise.all(running.map((l) => l.app.close()));
     throw error;

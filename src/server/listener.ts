@@ -27,7 +27,8 @@ export interface ListenerSpec {
   /** Name in logs and in the handle's `urls` (e.g. `imds`, `arc`). */
   name: string;
   host: string;
-  port: number;
+  /** Absent: a proxy-only surface, reached only through the proxy's host table (src/server/proxy/host-table.ts). */
+  port?: number;
   plugins: ReadonlyArray<{ plugin: FastifyPluginAsync<never>; options?: unknown }>;
   errors: SurfaceErrors;
   /** Headers the platform puts on every response, including the listener's own 404/400/500 (IMDS: `Server`). */
@@ -119,7 +120,7 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
 export async function startListener(spec: ListenerSpec, log: Logger): Promise<RunningListener> {
   const app = await buildListenerApp(spec, log);
   try {
-    await app.listen({ host: spec.host, port: spec.port });
+    await app.listen({ host: spec.host, port: spec.port ?? 0 });
   } catch (cause) {
     await app.close().catch(() => {});
     const code = (cause as NodeJS.ErrnoException).code;
@@ -146,7 +147,7 @@ export async function startListener(spec: ListenerSpec, log: Logger): Promise<Ru
     );
   }
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : spec.port;
+  const port = typeof address === 'object' && address ? address.port : (spec.port ?? 0);
   const scheme = spec.serverOptions?.https ? 'https' : 'http';
   const hostInUrl = spec.host.includes(':')
     ? `[${spec.host}]`

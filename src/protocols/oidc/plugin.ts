@@ -7,6 +7,8 @@ import { type DiscoveryInput, discoveryV1, discoveryV2, jwks } from './documents
 
 export interface OidcPluginOptions {
   state: EmulatorState;
+  /** Base URL of the documents' endpoints when served under a fixed name (the proxy's `https://login.microsoftonline.com`); default: publicBaseUrl. */
+  publicUrl?: string;
 }
 
 /** Entra's headers on discovery responses: browsers may fetch them, verifiers may cache them for a day. */
@@ -32,7 +34,7 @@ type TenantParams = { tenant: string };
  * `{tenant}` is the configured tenant id, `common` or `organizations`. URLs in the documents come from
  * `tokens.publicUrl` or the address the listener is bound to, never from the request's Host header.
  */
-export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { state }) => {
+export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { state, publicUrl }) => {
   const documents = new Map<string, Buffer>();
   let keysSignature = '';
   let keysBody = Buffer.alloc(0);
@@ -49,7 +51,7 @@ export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { s
     (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
       const tenant = tenantOf(request);
       if (!tenant) return sendWireError(reply, tenantNotFound((request.params as TenantParams).tenant));
-      const baseUrl = publicBaseUrl(app, state);
+      const baseUrl = publicUrl ?? publicBaseUrl(app, state);
       const key = `${version}|${tenant}|${baseUrl}|${state.identities.tenantId}`;
       let body = documents.get(key);
       if (!body) {
