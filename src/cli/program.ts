@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AzimdsError } from '../errors.js';
+import { registerCaCommand } from './commands/ca.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerEnvCommand } from './commands/env.js';
@@ -29,6 +30,7 @@ export function buildProgram(
   registerEnvCommand(program, out);
   registerTokenCommand(program, out, err);
   registerKeysCommands(program, out, err);
+  registerCaCommand(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

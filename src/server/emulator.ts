@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { proxyEnvironment } from '../cli/sdk-environment.js';
 import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
@@ -15,7 +16,7 @@ import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
-import { LocalCa } from '../core/tls/local-ca.js';
+import { localCaOf } from '../core/tls/local-ca.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
@@ -85,6 +86,13 @@ export interface EmulatorHandle extends EmulatorControls {
    * @throws AzimdsError `NOT_RUNNING` when that platform is not enabled, `INVALID_INPUT` for an unknown name.
    */
   env(platform?: string): Record<string, string | undefined>;
+  /**
+   * The proxy block of `azimds env` for this emulator (docs/proxy.md): HTTP(S)_PROXY to its proxy, the
+   * local CA's files (created now if needed), AZURE_POD_IDENTITY_AUTHORITY_HOST, ... Code started with
+   * these variables reaches 169.254.169.254 and Azure's HTTPS host names on this emulator.
+   * @throws AzimdsError `NOT_RUNNING` when the proxy is off.
+   */
+  proxyEnv(): Record<string, string>;
   /** Stops every listener; resolves when all sockets are closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -112,10 +120,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
     platforms: new Platforms(config, clock),
-    localCa: new LocalCa({
-      dataDir: config.dataDir,
-      ...(config.proxy.ca ? { configured: config.proxy.ca } : {}),
-    }),
+    localCa: localCaOf(config),
   };
 }
 
@@ -258,6 +263,13 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
     state,
     ...emulatorControls(state),
     env: (platform = 'imds') => runningEnvironment(state, urls, platform),
+    proxyEnv: () =>
+      Object.fromEntries(
+        proxyEnvironment(urls, {
+          certFile: state.localCa.certFile(),
+          bundleFile: state.localCa.bundleFile(),
+        }),
+      ),
     close: () => {
       closing ??= Promise.all(running.map((l) => l.app.close())).then(() => removeEphemeralDataDir(config));
       return closing;

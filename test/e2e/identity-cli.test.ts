@@ -184,8 +184,8 @@ describe('azimds token and keys against a running emulator', () => {
 });
 
 describe('azimds env', () => {
-  test('prints bash exports for the address start would use', async () => {
-    const { stdout } = await azimds('env', '--shell', 'bash', '--port', '9123');
+  test('--direct prints bash exports for the address start would use', async () => {
+    const { stdout } = await azimds('env', '--direct', '--shell', 'bash', '--port', '9123');
     assert.equal(
       stdout,
       'export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9123\nexport NO_PROXY=127.0.0.1,localhost,169.254.169.254\n',
@@ -195,23 +195,23 @@ describe('azimds env', () => {
   test('prints PowerShell, cmd, dotenv and JSON', async () => {
     const host = 'http://127.0.0.1:8169';
     assert.match(
-      (await azimds('env', '--shell', 'pwsh')).stdout,
+      (await azimds('env', '--direct', '--shell', 'pwsh')).stdout,
       new RegExp(`^\\$env:AZURE_POD_IDENTITY_AUTHORITY_HOST = '${host}'\n`),
     );
     assert.match(
-      (await azimds('env', '--shell', 'cmd')).stdout,
+      (await azimds('env', '--direct', '--shell', 'cmd')).stdout,
       new RegExp(`^set "AZURE_POD_IDENTITY_AUTHORITY_HOST=${host}"\n`),
     );
     assert.match(
-      (await azimds('env', '--shell', 'dotenv')).stdout,
+      (await azimds('env', '--direct', '--shell', 'dotenv')).stdout,
       new RegExp(`^AZURE_POD_IDENTITY_AUTHORITY_HOST=${host}\n`),
     );
-    const json = JSON.parse((await azimds('env', '--shell', 'json')).stdout);
+    const json = JSON.parse((await azimds('env', '--direct', '--shell', 'json')).stdout);
     assert.equal(json.AZURE_POD_IDENTITY_AUTHORITY_HOST, host);
   });
 
   test('reaches a wildcard bind on loopback', async () => {
-    const { stdout } = await azimds('env', '--shell', 'dotenv', '--host', '0.0.0.0');
+    const { stdout } = await azimds('env', '--direct', '--shell', 'dotenv', '--host', '0.0.0.0');
     assert.match(stdout, /^AZURE_POD_IDENTITY_AUTHORITY_HOST=http:\/\/127\.0\.0\.1:8169\n/);
   });
 

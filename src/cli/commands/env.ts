@@ -1,10 +1,12 @@
 import { type Command, Option } from 'commander';
 import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../../core/platforms/catalog.js';
+import { localCaOf } from '../../core/tls/local-ca.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { environmentFromConfig, formatPlatformEnvironment, parseTokenPlatform } from '../platforms.js';
 import {
   defaultShell,
   formatEnvironment,
+  proxyEnvironment,
   SHELLS,
   type Shell,
   sdkEnvironment,
@@ -14,6 +16,7 @@ import {
 interface EnvFlags extends ConfigFlags {
   shell?: Shell;
   platform?: TokenPlatform;
+  direct?: boolean;
 }
 
 /** `azimds env`: the variables that send the Azure SDKs to an emulator started with the same flags. */
@@ -22,7 +25,7 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
     program
       .command('env')
       .description(
-        'print the environment variables that send the Azure SDKs to azimds (same --config/--host/--port as start), e.g. eval "$(azimds env)"',
+        'print the environment variables that send Azure clients to azimds (same --config/--host/--port as start), e.g. eval "$(azimds env)": by default the proxy block (HTTP(S)_PROXY, the local CA, docs/proxy.md), so code that hard-codes 169.254.169.254 or login.microsoftonline.com reaches azimds',
       ),
   )
     .addOption(
@@ -35,13 +38,30 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
       `the platform's variables (unsetting other platforms'): imds, ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/)`,
       parseTokenPlatform,
     )
+    .option(
+      '--direct',
+      'only the direct-endpoint block (AZURE_POD_IDENTITY_AUTHORITY_HOST, NO_PROXY): no proxy, no CA (the block before the proxy existed)',
+    )
     .action((flags: EnvFlags) => {
       if (flags.platform !== undefined) {
         const env = environmentFromConfig(configFromFlags(flags), flags.platform);
         out.write(formatPlatformEnvironment(env, flags.shell ?? defaultShell()));
         return;
       }
-      const urls = urlsFromConfig(configFromFlags(flags));
-      out.write(formatEnvironment(sdkEnvironment(urls), flags.shell ?? defaultShell()));
+      const config = configFromFlags(flags);
+      const urls = urlsFromConfig(config);
+      const shell = flags.shell ?? defaultShell();
+      if (flags.direct || !urls.proxy) {
+        out.write(formatEnvironment(sdkEnvironment(urls), shell));
+        return;
+      }
+      // The CA's files must exist before a client starts: created here if `start` has not run yet.
+      const ca = localCaOf(config);
+      out.write(
+        formatEnvironment(
+          proxyEnvironment(urls, { certFile: ca.certFile(), bundleFile: ca.bundleFile() }),
+          shell,
+        ),
+      );
     });
 }

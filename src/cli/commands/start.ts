@@ -15,7 +15,7 @@ import {
   platformBannerLines,
   platformOverrides,
 } from '../platforms.js';
-import { sdkEnvironment } from '../sdk-environment.js';
+import { bashQuote, sdkEnvironment } from '../sdk-environment.js';
 import { VERSION } from '../version.js';
 
 interface StartFlags extends ConfigFlags {
@@ -58,14 +58,14 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         warnIfExposed(flags.config, 'the Go simulator config (it holds client secrets)', log);
       }
       const emulator = await startWithConfig(config, log);
-      out.write(banner(emulator));
+      out.write(banner(emulator, envCommandFlags(flags)));
       await waitForSignal();
       log.info('shutting down');
       await emulator.close();
     });
 }
 
-function banner(emulator: EmulatorHandle): string {
+function banner(emulator: EmulatorHandle, envFlags = ''): string {
   const newest = NEWEST_IMDS_VERSIONS[0];
   const lines = [`azimds ${VERSION}: Azure IMDS emulator`, '', ...machineLines(emulator), ''];
   if (emulator.urls.imds) {
@@ -78,9 +78,25 @@ function banner(emulator: EmulatorHandle): string {
       `  Control API  ${emulator.urls.control}   (azimds faults|logs|clock|events|reset; docs/control-api.md)`,
     );
   }
+  if (emulator.urls.proxy) {
+    lines.push(
+      `  Proxy  ${emulator.urls.proxy}   (169.254.169.254, login.microsoftonline.com, management.azure.com, *.vault.azure.net; docs/proxy.md)`,
+    );
+  }
   lines.push(...platformBannerLines(emulator));
-  lines.push('', 'Point the Azure SDKs at it:');
-  for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
+  if (emulator.urls.proxy) {
+    // The CA's files exist before any client reads the variables that name them.
+    emulator.state.localCa.bundleFile();
+    lines.push(
+      '',
+      'Send Azure clients here, unchanged (in each shell; same --config/--port/--data-dir as start):',
+      `  eval "$(azimds env${envFlags})"`,
+      `  (PowerShell: azimds env${envFlags} --shell pwsh | Invoke-Expression; only the token variable: azimds env --direct)`,
+    );
+  } else {
+    lines.push('', 'Point the Azure SDKs at it:');
+    for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
+  }
   if (emulator.urls.imds) {
     lines.push(
       '',
@@ -91,6 +107,17 @@ function banner(emulator: EmulatorHandle): string {
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   return lines.join('\n');
+}
+
+/** The flags `azimds env` needs to find this emulator: those of `start` that change addresses or files. */
+function envCommandFlags(flags: StartFlags): string {
+  const quote = bashQuote;
+  const parts: string[] = [];
+  if (flags.config) parts.push('--config', quote(flags.config));
+  if (flags.host) parts.push('--host', quote(flags.host));
+  if (flags.port) parts.push('--port', quote(flags.port));
+  if (flags.dataDir) parts.push('--data-dir', quote(flags.dataDir));
+  return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }
 
 /** Who the emulated machine is: what code on it will read from IMDS, and the identities it can get tokens for. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import forge from 'node-forge';
 import { DEFAULTS } from '../../config/defaults.js';
+import type { Config } from '../../config/schema.js';
 import { AzimdsError } from '../../errors.js';
 import { type KeyPairWithCertificate, loadCa } from '../attestation/certificates.js';
 import { resolveDataDir, withFileLock, writePrivateFileAtomic } from '../data-dir.js';
@@ -208,6 +209,14 @@ export class LocalCa {
     });
     return { certPem: pemOf(cert), keyPem: this.#leafKey.pem };
   }
+}
+
+/** The local CA of a resolved config: `proxy.ca` when given, else generated in `dataDir` (on first use). */
+export function localCaOf(config: Config): LocalCa {
+  return new LocalCa({
+    dataDir: config.dataDir,
+    ...(config.proxy.ca ? { configured: config.proxy.ca } : {}),
+  });
 }
 
 /** A new CA for the proxy: RSA-2048, SHA-256, CA:TRUE with pathlen 0, keyCertSign, from a day ago. */
