@@ -10,6 +10,7 @@
  *   --connections N    concurrent keep-alive connections (default 10)
  *   --no-startup       skip the start-up timings
  *   --no-mint          skip the managed-identity first-mint timings
+ *   --no-proxy         skip the proxy ratio (bench/proxy.ts)
  *   --check            exit 1 when a target is missed
  */
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,7 @@ import {
   startBareServer,
 } from './harness.js';
 import { measureFirstMint } from './mint.js';
+import { compareProxy, PROXY_TARGET } from './proxy.js';
 import { scenarios } from './scenarios.js';
 
 /** Targets: issue 3 (ratio, library start), issue 4 (first mint; the MI token scenario has its own ratio). */
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     'no-startup': { type: 'boolean', default: false },
     'no-mint': { type: 'boolean', default: false },
+    'no-proxy': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
 });
@@ -113,6 +116,28 @@ try {
   }
 } finally {
   await bare.stop();
+}
+
+if (!values['no-proxy'] && (!values.only || 'proxy'.includes(values.only))) {
+  // Issue 10: the instance document through the proxy (absolute-form) vs straight to IMDS, same azimds.
+  const p = await compareProxy(settings);
+  const ok = p.ratio >= PROXY_TARGET;
+  if (!ok || p.direct.errors + p.proxied.errors > 0) failed = true;
+  console.log(
+    'proxy: GET http://169.254.169.254/metadata/instance through the proxy vs straight to IMDS (one azimds)',
+  );
+  console.log('           req/s   server CPU µs/req   requests   errors');
+  for (const [name, f] of [
+    ['direct', p.direct],
+    ['proxied', p.proxied],
+  ] as const) {
+    console.log(
+      `  ${name.padEnd(7)} ${fmt(f.rps).padStart(8)}   ${fmt(f.cpuPerRequestUs, 1).padStart(17)}   ${fmt(f.requests).padStart(8)}   ${String(f.errors).padStart(6)}`,
+    );
+  }
+  console.log(
+    `  ratio proxied/direct: ${fmt(p.ratio, 3)} (paired rounds ${fmt(p.pairedRatio, 3)}, CPU per request ${fmt(p.cpuRatio, 3)})  target ≥ ${PROXY_TARGET}: ${pass(ok)}\n`,
+  );
 }
 
 if (!values['no-startup']) {

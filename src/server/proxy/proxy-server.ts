@@ -57,6 +57,8 @@ const PROXY_HEADERS = ['proxy-connection', 'proxy-authorization'];
 export class ProxyCore {
   readonly #options: ProxyOptions;
   readonly #apps = new Map<ProxySurface, Promise<FastifyInstance>>();
+  /** The apps already built: requests reach them without waiting on a promise (the hot path). */
+  readonly #built = new Map<ProxySurface, FastifyInstance>();
   readonly #tunnels = new Set<Socket>();
   #upstream: Upstream;
   #log: Logger | undefined;
@@ -80,6 +82,7 @@ export class ProxyCore {
   /** Closes the surface apps and every open tunnel. */
   async close(): Promise<void> {
     for (const socket of this.#tunnels) socket.destroy();
+    this.#built.clear();
     const apps = await Promise.allSettled(this.#apps.values());
     await Promise.all(apps.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   }
@@ -143,6 +146,7 @@ export class ProxyCore {
           };
       app = buildListenerApp(served, this.#logger()).then(async (a) => {
         await a.ready();
+        this.#built.set(surface, a);
         return a;
       });
       app.catch(() => this.#apps.delete(surface));
@@ -152,8 +156,14 @@ export class ProxyCore {
   }
 
   async #toSurface(row: HostRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const name of PROXY_HEADERS) delete req.headers[name];
+    const { headers } = req;
+    for (const name of PROXY_HEADERS) if (headers[name] !== undefined) delete headers[name];
     markProxiedRequest(req);
+    const built = this.#built.get(row.surface);
+    if (built) {
+      built.server.emit('request', req, res);
+      return;
+    }
     try {
       const app = await this.#app(row.surface);
       app.server.emit('request', req, res);
