@@ -104,6 +104,11 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
       `  curl -H Metadata:true "${emulator.urls.imds}/metadata/instance?api-version=${newest}"`,
       `  curl -H Metadata:true "${emulator.urls.imds}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"`,
     );
+    if (emulator.urls.proxy) {
+      lines.push(
+        `  curl -H Metadata:true "http://169.254.169.254/metadata/instance?api-version=${newest}"   (after the eval)`,
+      );
+    }
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   return lines.join('\n');
