@@ -91,12 +91,14 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
       '',
       'Send Azure clients here, unchanged (in each shell; same --config/--port/--data-dir as start):',
       `  eval "$(azimds env${envFlags})"`,
-      `  (PowerShell: azimds env${envFlags} --shell pwsh | Invoke-Expression; only the token variable: azimds env --direct)`,
+      `  (PowerShell: azimds env${envFlags} --shell pwsh | Invoke-Expression)`,
+      '',
+      'Or point only the Azure SDKs at it (azimds env --direct):',
     );
   } else {
     lines.push('', 'Point the Azure SDKs at it:');
-    for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
   }
+  for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
   if (emulator.urls.imds) {
     lines.push(
       '',

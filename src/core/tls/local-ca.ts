@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
+import { constants, generateKeyPairSync, type KeyObject, privateEncrypt, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -190,7 +190,7 @@ export class LocalCa {
     const caEnd = ca.certificate.validity.notAfter.getTime();
     const cert = createCertificate({
       publicKey: this.#leafKey.publicKey,
-      signingKey: ca.forgeKey,
+      signingKey: nativeSigner(ca.key),
       subject: [{ name: 'commonName', value: name }],
       issuer: ca.certificate.subject.attributes,
       notBefore: now - HOUR_MS,
@@ -240,6 +240,23 @@ function generateLocalCa(now: number): KeyPairWithCertificate {
   });
   const certificatePem = pemOf(cert);
   return { certificate: cert, certificatePem, key: privateKey, forgeKey };
+}
+
+/** DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2, note 1): what PKCS#1 v1.5 signs. */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * `key` as the signer forge's `certificate.sign()` calls (`signer.sign(sha256)` → the signature as a
+ * binary string), signing natively: RSASSA-PKCS1-v1_5 over the digest forge computed. Forge's own RSA
+ * takes ~100 ms per certificate; this takes well under one, so a new host's handshake does not wait.
+ */
+function nativeSigner(key: KeyObject): forge.pki.rsa.PrivateKey {
+  const sign = (md: forge.md.MessageDigest) =>
+    privateEncrypt(
+      { key, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')]),
+    ).toString('binary');
+  return { sign } as unknown as forge.pki.rsa.PrivateKey;
 }
 
 /** PEM with `\n` line ends, as node:crypto writes it (forge writes `\r\n`). */
