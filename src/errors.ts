@@ -398,14 +398,15 @@ export function proxyRefused(target: string, reason: string): WireError {
   };
 }
 
-/** 400 (text): a request to the proxy's port that is not a proxy request (origin-form, for a host it does not serve). */
-export const notAProxyRequest: WireError = {
-  status: 400,
-  contentType: 'text/plain; charset=utf-8',
-  body: Buffer.from(
-    'azimds proxy: this port is a forward proxy, not a web server: send requests through it (HTTP_PROXY / HTTPS_PROXY, see `azimds env` and docs/proxy.md)\n',
-  ),
-};
+/**
+ * 400: a request to the proxy's port that is not a proxy request (origin-form, for a host it does not
+ * serve). azimds's own shape (`{"error":{"code","message"}}`, as the control API's).
+ */
+export const notAProxyRequest: WireError = controlError(
+  400,
+  'NotAProxyRequest',
+  'azimds proxy: this port is a forward proxy, not a web server: send requests through it (HTTP_PROXY / HTTPS_PROXY, see `azimds env` and docs/proxy.md)',
+);
 
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =

@@ -35,12 +35,15 @@ describe('azimds start + eval "$(azimds env)"', () => {
   const dataDir = join(scratch, 'data');
   const config = join(scratch, 'azimds.yaml');
   let started: StartedCli<string>;
-  let port: number;
   before(async () => {
     assertCliBuilt();
-    port = await freePort();
-    writeFileSync(config, `proxy:\n  port: ${await freePort()}\n`);
-    started = await startCli(['start', '--config', config, '--port', String(port)], cliEnv(dataDir), (out) =>
+    // Every port from the file (free ones), so no derived port can meet another test's listener.
+    const [imds, control, proxy] = [await freePort(), await freePort(), await freePort()];
+    writeFileSync(
+      config,
+      `imds: { port: ${imds} }\ncontrol: { port: ${control} }\nproxy: { port: ${proxy} }\n`,
+    );
+    started = await startCli(['start', '--config', config], cliEnv(dataDir), (out) =>
       out.includes('Press Ctrl-C to stop.') ? out : undefined,
     );
   });
@@ -48,10 +51,7 @@ describe('azimds start + eval "$(azimds env)"', () => {
 
   test('the banner shows the proxy and the one line to run', () => {
     assert.match(started.value, /Proxy {2}http:\/\/127\.0\.0\.1:\d+/);
-    assert.ok(
-      started.value.includes(`eval "$(azimds env --config ${config} --port ${port})"`),
-      started.value,
-    );
+    assert.ok(started.value.includes(`eval "$(azimds env --config ${config})"`), started.value);
   });
 
   test('a fresh shell: eval, then curl to http://169.254.169.254 and https://login.microsoftonline.com', {
@@ -60,7 +60,7 @@ describe('azimds start + eval "$(azimds env)"', () => {
     const azimds = `'${NODE}' '${CLI}'`;
     const script = [
       'set -e',
-      `eval "$(${azimds} env --config '${config}' --port ${port})"`,
+      `eval "$(${azimds} env --config '${config}')"`,
       "curl -sS --fail -H Metadata:true 'http://169.254.169.254/metadata/instance/compute/name?api-version=2021-02-01&format=text'",
       'echo',
       'curl -sS --fail https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration | head -c 200',

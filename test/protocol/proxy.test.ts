@@ -195,7 +195,9 @@ describe('proxy', () => {
   test('origin-form requests for other hosts get a 400 saying what this port is', async () => {
     const res = await fetch(`${proxy}/metadata/instance`);
     assert.equal(res.status, 400);
-    assert.match(await res.text(), /forward proxy/);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'NotAProxyRequest');
+    assert.match(body.error.message, /forward proxy/);
   });
 });
 
