@@ -118,12 +118,11 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
 
 /** The flags `azimds env` needs to find this emulator: those of `start` that change addresses or files. */
 function envCommandFlags(flags: StartFlags): string {
-  const quote = bashQuote;
   const parts: string[] = [];
-  if (flags.config) parts.push('--config', quote(flags.config));
-  if (flags.host) parts.push('--host', quote(flags.host));
-  if (flags.port) parts.push('--port', quote(flags.port));
-  if (flags.dataDir) parts.push('--data-dir', quote(flags.dataDir));
+  if (flags.config) parts.push('--config', bashQuote(flags.config));
+  if (flags.host) parts.push('--host', bashQuote(flags.host));
+  if (flags.port) parts.push('--port', bashQuote(flags.port));
+  if (flags.dataDir) parts.push('--data-dir', bashQuote(flags.dataDir));
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }
 
