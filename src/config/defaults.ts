@@ -94,6 +94,20 @@ export const DEFAULTS = {
     /** What the rule above gives with the default IMDS port. */
     port: 8170,
   },
+  arm: {
+    /**
+     * Azure Resource Manager (docs/arm.md): reached as https://management.azure.com through the proxy,
+     * and on a direct endpoint.
+     */
+    enabled: true,
+    /**
+     * The direct endpoint's port when `arm.port` is not set: the IMDS port + 2 (8171 with the default IMDS
+     * port), next to the control API's; IMDS on port 0 (the library) gives port 0 (a free port).
+     */
+    portOffset: 2,
+    /** What the rule above gives with the default IMDS port. */
+    port: 8171,
+  },
   requestLog: {
     /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
     size: 1000,

@@ -8,7 +8,9 @@ import type { IdentityDirectory } from './identities/directory.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
 import type { Platforms } from './platforms/platforms.js';
+import type { Rbac } from './rbac/rbac.js';
 import type { TokenService } from './tokens/service.js';
+import type { World } from './world/world.js';
 
 /**
  * Everything an emulator instance knows, shared by its protocol plugins. Protocols read and change
@@ -36,4 +38,8 @@ export interface EmulatorState {
   readonly faults: FaultSet;
   /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */
   readonly requestLog: RequestLog;
+  /** What ARM shows: tenant, subscriptions, resource groups, resources, the VMs' views (docs/arm.md). */
+  readonly world: World;
+  /** Role definitions, role assignments and `check()` over the world (docs/arm.md). */
+  readonly rbac: Rbac;
 }

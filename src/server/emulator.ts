@@ -15,6 +15,8 @@ import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
+import { createWorldRbac } from '../core/world/roles.js';
+import { World } from '../core/world/world.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
@@ -91,11 +93,16 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
   const machine = new Machine(config.vm);
+  const identities = new IdentityDirectory(config, machine);
+  const now = () => new Date(clock.now()).toISOString();
+  const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
   return {
     config,
     clock,
     machine,
-    identities: new IdentityDirectory(config, machine),
+    identities,
+    world,
+    rbac: createWorldRbac(config.world, world, now),
     // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
     tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
     scheduledEvents: new ScheduledEvents({
