@@ -20,6 +20,7 @@ import { World } from '../core/world/world.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
+import { armListenerSpec } from '../protocols/arm/listener.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
@@ -58,6 +59,8 @@ export interface EmulatorUrls {
   serviceFabric?: string;
   /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
   azureMl?: string;
+  /** Azure Resource Manager's direct endpoint (docs/arm.md), e.g. `http://127.0.0.1:8171`. */
+  arm?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -145,6 +148,8 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   }
   // Arc, App Service, Service Fabric, ...: one listener each (docs/platforms/).
   specs.push(...platformListenerSpecs(state));
+  // Azure Resource Manager's direct endpoint (docs/arm.md); the proxy routes management.azure.com to it.
+  if (config.arm.enabled) specs.push(armListenerSpec(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
@@ -174,6 +179,9 @@ export function libraryConfig(options: EmulatorOptions): Config {
       ]),
     );
   }
+  // The ARM direct endpoint too (docs/arm.md).
+  const arm = (raw.arm ?? {}) as Record<string, unknown>;
+  raw.arm = { ...arm, port: arm.port ?? 0 };
   raw.logLevel = raw.logLevel ?? 'silent';
   // Unless the caller picks a data directory, tests never write to ~: signing keys stay in memory (unless
   // a key store is given), and what must be a file (the attestation CA, Service Fabric's certificate) goes
