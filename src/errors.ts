@@ -408,11 +408,26 @@ const ARM_AUDIENCES =
 
 export const armErrors = {
   /** 401 [obs]: no Authorization header. */
-  authenticationMissing: armError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", armChallenge("The authentication failed because of missing 'Authorization' header.")),
+  authenticationMissing: armError(
+    401,
+    'AuthenticationFailed',
+    "Authentication failed. The 'Authorization' header is missing.",
+    armChallenge("The authentication failed because of missing 'Authorization' header."),
+  ),
   /** 401 [obs]: an Authorization header that is not `Bearer <token>`. */
-  authenticationInvalidHeader: armError(401, 'AuthenticationFailedInvalidHeader', "Authentication failed. The 'Authorization' header is provided in an invalid format.", armChallenge("The authentication failed because of invalid 'Authorization' header.")),
+  authenticationInvalidHeader: armError(
+    401,
+    'AuthenticationFailedInvalidHeader',
+    "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+    armChallenge("The authentication failed because of invalid 'Authorization' header."),
+  ),
   /** 401 [obs code and message]: not a JWT, or not signed by a key azimds publishes. */
-  invalidToken: armError(401, 'InvalidAuthenticationToken', 'The access token is invalid.', armChallenge('The access token is invalid.')),
+  invalidToken: armError(
+    401,
+    'InvalidAuthenticationToken',
+    'The access token is invalid.',
+    armChallenge('The access token is invalid.'),
+  ),
   /** 401 [obs]: `exp` passed (times in .NET's invariant format). */
   expiredToken: (exp: number, now: number) => {
     const message = `The access token expiry UTC time '${armTime(exp)}' is earlier than current UTC time '${armTime(now)}'.`;
@@ -435,70 +450,145 @@ export const armErrors = {
   },
   /** 403 [obs]: no role grants the action. */
   authorizationFailed: (client: string, objectId: string, action: string, scope: string) =>
-    armError(403, 'AuthorizationFailed', `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`, GATEWAY),
+    armError(
+      403,
+      'AuthorizationFailed',
+      `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      GATEWAY,
+    ),
   /** 400 [obs]: no api-version. */
-  missingApiVersion: armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'),
+  missingApiVersion: armError(
+    400,
+    'MissingApiVersionParameter',
+    'The api-version query parameter (?api-version=) is required for all requests.',
+  ),
   /** 400 [emu; code obs]: an api-version that is not `yyyy-mm-dd[-preview]`. */
   invalidApiVersion: (version: string) =>
-    armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The api-version must be a date in the form yyyy-MM-dd, optionally followed by '-preview'.`),
+    armError(
+      400,
+      'InvalidApiVersionParameter',
+      `The api-version '${version}' is invalid. The api-version must be a date in the form yyyy-MM-dd, optionally followed by '-preview'.`,
+    ),
   /** 400 [obs]: a `$filter` ARM cannot parse. */
   invalidFilter: (filter: string) =>
     armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`),
   /** 409 [obs]: a resource group PUT with another location than the group's. */
   invalidResourceGroupLocation: (given: string, existing: string, name: string) =>
-    armError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${given}'. The Resource group already exists in location '${existing}'. A resource group '${name}' cannot be moved to another location.`),
+    armError(
+      409,
+      'InvalidResourceGroupLocation',
+      `Invalid resource group location '${given}'. The Resource group already exists in location '${existing}'. A resource group '${name}' cannot be moved to another location.`,
+    ),
   /** 404 [obs]. */
   subscriptionNotFound: (subscriptionId: string) =>
-    armError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`, GATEWAY),
+    armError(
+      404,
+      'SubscriptionNotFound',
+      `The subscription '${subscriptionId}' could not be found.`,
+      GATEWAY,
+    ),
   /** 404 [obs]. */
   resourceGroupNotFound: (name: string) =>
     armError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`, GATEWAY),
   /** 404 [obs]. */
   resourceNotFound: (type: string, name: string, group: string) =>
-    armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`, GATEWAY),
+    armError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${type}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      GATEWAY,
+    ),
   /** 400 [obs]: a path ARM does not route. */
   invalidResourceType: (type: string, apiVersion: string) =>
-    armError(400, 'InvalidResourceType', `The resource type '${type}' could not be found in the namespace '${type.split('/')[0]}' for api version '${apiVersion}'.`),
+    armError(
+      400,
+      'InvalidResourceType',
+      `The resource type '${type}' could not be found in the namespace '${type.split('/')[0]}' for api version '${apiVersion}'.`,
+    ),
   /** 404 [emu]: a path no ARM route serves. */
   noRoute: (method: string, path: string) =>
-    armError(404, 'NotFound', `azimds does not serve ${method} ${path} (see docs/arm.md for what is emulated).`),
+    armError(
+      404,
+      'NotFound',
+      `azimds does not serve ${method} ${path} (see docs/arm.md for what is emulated).`,
+    ),
   /** 405 [emu]. */
   methodNotAllowed: (method: string) =>
     armError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`),
   /** 400 [obs]: a body that is not JSON. */
   invalidRequestContent: (detail: string) =>
-    armError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${detail}'.`),
+    armError(
+      400,
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: '${detail}'.`,
+    ),
   /** 400 [obs]: a PUT of a resource group without a location. */
-  locationRequired: armError(400, 'LocationRequired', 'The location property is required for this definition.'),
+  locationRequired: armError(
+    400,
+    'LocationRequired',
+    'The location property is required for this definition.',
+  ),
   /** 400 [obs]: a resource group name ARM refuses. */
   invalidResourceGroupName: (name: string) =>
-    armError(400, 'InvalidResourceGroupName', `The provided resource group name '${name}' has these invalid characters: '${[...new Set(name.replace(/[-\w._()]/g, ''))].join('')}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`),
+    armError(
+      400,
+      'InvalidResourceGroupName',
+      `The provided resource group name '${name}' has these invalid characters: '${[...new Set(name.replace(/[-\w._()]/g, ''))].join('')}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`,
+    ),
   /** 409 [obs]: the same principal, role and scope under another GUID. */
   roleAssignmentExists: armError(409, 'RoleAssignmentExists', 'The role assignment already exists.'),
   /** 409 [obs]: a PUT that would change an existing assignment. */
-  roleAssignmentUpdateNotPermitted: armError(409, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.'),
+  roleAssignmentUpdateNotPermitted: armError(
+    409,
+    'RoleAssignmentUpdateNotPermitted',
+    'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.',
+  ),
   /** 400 [obs]: an unknown principal without `principalType`. */
   principalNotFound: (principalId: string, tenantId: string) =>
-    armError(400, 'PrincipalNotFound', `Principal ${principalId.replaceAll('-', '')} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`),
+    armError(
+      400,
+      'PrincipalNotFound',
+      `Principal ${principalId.replaceAll('-', '')} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    ),
   /** 400 [emu; code obs]: a role assignment name that is not a GUID. */
   invalidRoleAssignmentId: (name: string) =>
-    armError(400, 'InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`),
+    armError(
+      400,
+      'InvalidRoleAssignmentId',
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+    ),
   /** 404 [obs]. */
   roleAssignmentNotFound: armError(404, 'RoleAssignmentNotFound', 'The role assignment does not exist.'),
   /** 404 [obs]. */
   roleDefinitionDoesNotExist: (id: string) =>
-    armError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${id}' does not exist.`),
+    armError(
+      404,
+      'RoleDefinitionDoesNotExist',
+      `The specified role definition with ID '${id}' does not exist.`,
+    ),
   /** 400 [emu; code obs]: a body field of the wrong type. */
   invalidRequest: (message: string) => armError(400, 'InvalidRequestContent', message),
   /** 409 [emu]: a change through ARM to what azimds derives from the VM's config. */
   readOnlyResource: (id: string) =>
-    armError(409, 'OperationNotAllowed', `'${id}' is part of the emulated VM and follows its configuration; change the VM through the azimds control API (PATCH /vm) or its config. Only the VM's tags can be changed through ARM.`),
+    armError(
+      409,
+      'OperationNotAllowed',
+      `'${id}' is part of the emulated VM and follows its configuration; change the VM through the azimds control API (PATCH /vm) or its config. Only the VM's tags can be changed through ARM.`,
+    ),
   /** 409 [emu]: deleting the resource group of the emulated VM. */
   groupHoldsVm: (name: string) =>
-    armError(409, 'OperationNotAllowed', `Resource group '${name}' holds the emulated VM, which azimds does not delete; remove other resources instead.`),
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Resource group '${name}' holds the emulated VM, which azimds does not delete; remove other resources instead.`,
+    ),
   /** 404 [emu]: a child resource whose parent does not exist. */
   parentResourceNotFound: (id: string) =>
-    armError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${id}' not found.`),
+    armError(
+      404,
+      'ParentResourceNotFound',
+      `Can not perform requested operation on nested resource. Parent resource '${id}' not found.`,
+    ),
 } as const;
 
 /** Codes of the emulator's own errors. */

@@ -46,7 +46,10 @@ export const worldResourceSchema = z
     subscriptionId: z.uuid().optional(),
     resourceGroup: z.string().min(1).optional(),
     /** `Microsoft.Storage/storageAccounts`; child types too (`Microsoft.Network/virtualNetworks/subnets`, with `name` `vnet/subnet`). */
-    type: z.string().regex(/^[\w.]+\/[\w./]+$/, 'a resource type is Namespace/type').optional(),
+    type: z
+      .string()
+      .regex(/^[\w.]+\/[\w./]+$/, 'a resource type is Namespace/type')
+      .optional(),
     name: z.string().min(1).optional(),
     location: z.string().min(1).optional(),
     tags: tags.optional(),
@@ -110,7 +113,10 @@ export const worldSchema = z.strictObject({
       z.strictObject({
         name: z
           .string()
-          .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, 'a vault name is 3-24 letters, digits and hyphens')
+          .regex(
+            /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/,
+            'a vault name is 3-24 letters, digits and hyphens',
+          )
           .optional(),
         enableRbacAuthorization: z.boolean().default(true),
       }),

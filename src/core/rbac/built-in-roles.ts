@@ -106,7 +106,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   role(
     '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
     'Virtual Machine Contributor',
-    "Create and manage virtual machines, manage disks, install and run software, reset password of the root user of the virtual machine using VM extensions, and manage local user accounts using VM extensions. This role does not grant you management access to the virtual network or storage account the virtual machines are connected to. This role does not allow you to assign roles in Azure RBAC.",
+    'Create and manage virtual machines, manage disks, install and run software, reset password of the root user of the virtual machine using VM extensions, and manage local user accounts using VM extensions. This role does not grant you management access to the virtual network or storage account the virtual machines are connected to. This role does not allow you to assign roles in Azure RBAC.',
     {
       actions: [
         'Microsoft.Authorization/*/read',
@@ -149,19 +149,19 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   role(
     '00482a5a-887f-4fb3-b363-3b7fe8e74483',
     'Key Vault Administrator',
-    'Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the \'Azure role-based access control\' permission model.',
+    "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
     { actions: KEY_VAULT_MANAGEMENT_READ, dataActions: ['Microsoft.KeyVault/vaults/*'] },
   ),
   role(
     'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
     'Key Vault Secrets Officer',
-    'Perform any action on the secrets of a key vault, except manage permissions. Only works for key vaults that use the \'Azure role-based access control\' permission model.',
+    "Perform any action on the secrets of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
     { actions: KEY_VAULT_MANAGEMENT_READ, dataActions: ['Microsoft.KeyVault/vaults/secrets/*'] },
   ),
   role(
     '4633458b-17de-408a-b874-0445c86b69e6',
     'Key Vault Secrets User',
-    'Read secret contents. Only works for key vaults that use the \'Azure role-based access control\' permission model.',
+    "Read secret contents. Only works for key vaults that use the 'Azure role-based access control' permission model.",
     {
       dataActions: [
         'Microsoft.KeyVault/vaults/secrets/getSecret/action',
@@ -172,7 +172,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   role(
     '21090545-7ca7-4776-b22c-e363652d74d2',
     'Key Vault Reader',
-    'Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the \'Azure role-based access control\' permission model.',
+    "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
     {
       actions: KEY_VAULT_MANAGEMENT_READ,
       dataActions: [
@@ -194,7 +194,11 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
         'Microsoft.Resources/subscriptions/resourceGroups/read',
         'Microsoft.Support/*',
       ],
-      notActions: ['Microsoft.KeyVault/locations/deletedVaults/purge/action', 'Microsoft.KeyVault/hsmPools/*', 'Microsoft.KeyVault/managedHsms/*'],
+      notActions: [
+        'Microsoft.KeyVault/locations/deletedVaults/purge/action',
+        'Microsoft.KeyVault/hsmPools/*',
+        'Microsoft.KeyVault/managedHsms/*',
+      ],
     },
   ),
   role(

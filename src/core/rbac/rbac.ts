@@ -41,7 +41,9 @@ export interface AccessRequest {
   readonly dataAction?: string;
 }
 
-export type AccessDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+export type AccessDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: string };
 
 /** Input of `createAssignment` (ARM's PUT body, flattened). */
 export interface AssignmentInput {
@@ -144,7 +146,8 @@ export class Rbac {
    * @throws AzimdsError `INVALID_INPUT` when the GUID is a built-in role's or not a GUID.
    */
   putRoleDefinition(definition: RoleDefinition): RoleDefinition {
-    if (!isGuid(definition.name)) throw new AzimdsError('INVALID_INPUT', `role definition name ${definition.name} is not a GUID`);
+    if (!isGuid(definition.name))
+      throw new AzimdsError('INVALID_INPUT', `role definition name ${definition.name} is not a GUID`);
     if (BUILT_IN_ROLES.some((r) => r.name === definition.name.toLowerCase())) {
       throw new AzimdsError('INVALID_INPUT', `${definition.name} is a built-in role definition`);
     }
@@ -235,16 +238,26 @@ export class Rbac {
       (a) => a.principalId.toLowerCase() === principalId && scopeCovers(a.scope, request.scope),
     );
     const permissions: RolePermission[] = [];
-    for (const a of applicable) permissions.push(...(this.roleDefinition(a.roleDefinitionName)?.permissions ?? []));
+    for (const a of applicable)
+      permissions.push(...(this.roleDefinition(a.roleDefinitionName)?.permissions ?? []));
     const grants = (op: string, allow: 'actions' | 'dataActions', deny: 'notActions' | 'notDataActions') =>
       permissions.some((p) => anyMatches(p[allow], op) && !anyMatches(p[deny], op));
     if (request.action !== undefined && !grants(request.action, 'actions', 'notActions')) {
-      return { allowed: false, reason: denial(request.principalId, 'action', request.action, request.scope, applicable.length) };
+      return {
+        allowed: false,
+        reason: denial(request.principalId, 'action', request.action, request.scope, applicable.length),
+      };
     }
     if (request.dataAction !== undefined && !grants(request.dataAction, 'dataActions', 'notDataActions')) {
       return {
         allowed: false,
-        reason: denial(request.principalId, 'data action', request.dataAction, request.scope, applicable.length),
+        reason: denial(
+          request.principalId,
+          'data action',
+          request.dataAction,
+          request.scope,
+          applicable.length,
+        ),
       };
     }
     return { allowed: true };
@@ -257,7 +270,8 @@ export class Rbac {
   hasAnyRoleAround(principalId: string, scope: string): boolean {
     const id = principalId.toLowerCase();
     return this.assignments().some(
-      (a) => a.principalId.toLowerCase() === id && (scopeCovers(a.scope, scope) || scopeCovers(scope, a.scope)),
+      (a) =>
+        a.principalId.toLowerCase() === id && (scopeCovers(a.scope, scope) || scopeCovers(scope, a.scope)),
     );
   }
 }

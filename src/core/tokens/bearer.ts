@@ -71,14 +71,16 @@ export async function verifyBearer(
   }
   const match = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization);
   const token = match?.[1];
-  if (!token || token.split('.').length !== 3) {
+  if (token?.split('.').length !== 3) {
     return { ok: false, failure: 'malformed', detail: "the 'Authorization' header is not 'Bearer <JWT>'" };
   }
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(token);
-    if (header.alg !== 'RS256') return { ok: false, failure: 'invalid-signature', detail: `unsupported alg ${String(header.alg)}` };
-    kid = typeof header.kid === 'string' ? header.kid : typeof header.x5t === 'string' ? header.x5t : undefined;
+    if (header.alg !== 'RS256')
+      return { ok: false, failure: 'invalid-signature', detail: `unsupported alg ${String(header.alg)}` };
+    kid =
+      typeof header.kid === 'string' ? header.kid : typeof header.x5t === 'string' ? header.x5t : undefined;
   } catch {
     return { ok: false, failure: 'malformed', detail: 'the token is not a JWT' };
   }
@@ -95,7 +97,11 @@ export async function verifyBearer(
     }
   }
   if (!payload) {
-    return { ok: false, failure: 'invalid-signature', detail: 'the token is not signed by a key this emulator publishes' };
+    return {
+      ok: false,
+      failure: 'invalid-signature',
+      detail: 'the token is not signed by a key this emulator publishes',
+    };
   }
   let claims: Record<string, unknown>;
   try {
@@ -107,7 +113,11 @@ export async function verifyBearer(
   const exp = claims.exp;
   const nbf = claims.nbf;
   if (typeof exp !== 'number' || now >= exp + CLOCK_SKEW_SECONDS) {
-    return { ok: false, failure: 'expired', detail: typeof exp === 'number' ? `expired at ${exp}` : 'no exp claim' };
+    return {
+      ok: false,
+      failure: 'expired',
+      detail: typeof exp === 'number' ? `expired at ${exp}` : 'no exp claim',
+    };
   }
   if (typeof nbf === 'number' && now + CLOCK_SKEW_SECONDS < nbf) {
     return { ok: false, failure: 'not-yet-valid', detail: `not valid before ${nbf}` };
@@ -115,17 +125,26 @@ export async function verifyBearer(
   const aud = typeof claims.aud === 'string' ? claims.aud : '';
   const audKey = audienceKey(aud);
   if (!audiences.some((a) => audienceKey(a) === audKey)) {
-    return { ok: false, failure: 'wrong-audience', detail: `audience '${aud}' is not one of ${audiences.join(', ')}` };
+    return {
+      ok: false,
+      failure: 'wrong-audience',
+      detail: `audience '${aud}' is not one of ${audiences.join(', ')}`,
+    };
   }
   const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : '';
   const iss = typeof claims.iss === 'string' ? claims.iss : '';
   const issuers = state.tokens.issuers(tid);
   if (tid !== state.identities.tenantId.toLowerCase() || (iss !== issuers.v1 && iss !== issuers.v2)) {
-    return { ok: false, failure: 'wrong-issuer', detail: `issuer '${iss}' is not this emulator's for its tenant` };
+    return {
+      ok: false,
+      failure: 'wrong-issuer',
+      detail: `issuer '${iss}' is not this emulator's for its tenant`,
+    };
   }
   const oid = typeof claims.oid === 'string' ? claims.oid.toLowerCase() : '';
   if (oid === '') return { ok: false, failure: 'malformed', detail: 'the token has no oid claim' };
-  const appId = typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
+  const appId =
+    typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
   return {
     ok: true,
     bearer: { principalId: oid, tenantId: tid, ...(appId ? { appId } : {}), audience: aud, claims },

@@ -42,7 +42,11 @@ export function armMacAddress(imdsMac: string): string {
 }
 
 /** The ARM resources of one VM (see `DerivedVm`). */
-export function deriveVm(machine: Machine, identities: ResolvedIdentities, options: DeriveOptions): DerivedVm {
+export function deriveVm(
+  machine: Machine,
+  identities: ResolvedIdentities,
+  options: DeriveOptions,
+): DerivedVm {
   const doc = machine.document;
   const c = doc.compute as JsonObject;
   const net = (obj(doc, 'network').interface as JsonObject[] | undefined) ?? [];
@@ -92,7 +96,11 @@ export function deriveVm(machine: Machine, identities: ResolvedIdentities, optio
       if (publicAddress) {
         const ipName = i === 0 && j === 0 ? `${name}-ip` : `${name}-ip-${i}-${j}`;
         publicIp = {
-          ...base(`${group}/providers/Microsoft.Network/publicIPAddresses/${ipName}`, ipName, 'Microsoft.Network/publicIPAddresses'),
+          ...base(
+            `${group}/providers/Microsoft.Network/publicIPAddresses/${ipName}`,
+            ipName,
+            'Microsoft.Network/publicIPAddresses',
+          ),
           ...(zones ? { zones } : {}),
           sku: { name: 'Standard', tier: 'Regional' },
           properties: {
@@ -339,7 +347,11 @@ export function deriveVm(machine: Machine, identities: ResolvedIdentities, optio
     options.arc && systemAssigned
       ? [
           {
-            ...base(`${group}/providers/Microsoft.HybridCompute/machines/${name}`, name, 'Microsoft.HybridCompute/machines'),
+            ...base(
+              `${group}/providers/Microsoft.HybridCompute/machines/${name}`,
+              name,
+              'Microsoft.HybridCompute/machines',
+            ),
             tags,
             kind: '',
             identity: { type: 'SystemAssigned', principalId: systemAssigned.principalId, tenantId },

@@ -7,7 +7,17 @@
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 
 /** Secret permissions an access policy may grant (Key Vault's `SecretPermissions`). */
-export const SECRET_PERMISSIONS = ['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'];
+export const SECRET_PERMISSIONS = [
+  'all',
+  'get',
+  'list',
+  'set',
+  'delete',
+  'backup',
+  'restore',
+  'recover',
+  'purge',
+];
 
 /** One access policy entry (`AccessPolicyEntry`). */
 export interface AccessPolicy {
@@ -50,7 +60,11 @@ export function vaultUri(name: string): string {
  * api-versions before 2026-02-01), the given values, and `vaultUri`/`provisioningState` set by the
  * service.
  */
-export function vaultProperties(name: string, tenantId: string, given: Record<string, unknown>): Record<string, unknown> {
+export function vaultProperties(
+  name: string,
+  tenantId: string,
+  given: Record<string, unknown>,
+): Record<string, unknown> {
   const { vaultUri: _ignored, provisioningState: _p, ...rest } = given;
   return {
     sku: { family: 'A', name: 'standard' },
@@ -89,7 +103,8 @@ export function vaultView(resource: {
     enableRbacAuthorization: p.enableRbacAuthorization === true,
     accessPolicies: Array.isArray(p.accessPolicies) ? (p.accessPolicies as AccessPolicy[]) : [],
     enableSoftDelete: p.enableSoftDelete !== false,
-    softDeleteRetentionInDays: typeof p.softDeleteRetentionInDays === 'number' ? p.softDeleteRetentionInDays : 90,
+    softDeleteRetentionInDays:
+      typeof p.softDeleteRetentionInDays === 'number' ? p.softDeleteRetentionInDays : 90,
     enablePurgeProtection: p.enablePurgeProtection === true,
   };
 }
@@ -124,7 +139,8 @@ export function applyAccessPolicies(
       const permissions: Record<string, string[]> = {};
       for (const k of KINDS) {
         const merged = [...(entry.permissions[k] ?? [])];
-        for (const p of change.permissions[k] ?? []) if (!merged.some((m) => m.toLowerCase() === p.toLowerCase())) merged.push(p);
+        for (const p of change.permissions[k] ?? [])
+          if (!merged.some((m) => m.toLowerCase() === p.toLowerCase())) merged.push(p);
         if (merged.length || entry.permissions[k]) permissions[k] = merged;
       }
       list[index] = { ...entry, permissions };
@@ -136,7 +152,10 @@ export function applyAccessPolicies(
         permissions[k] = (entry.permissions[k] ?? []).filter((p) => !drop.has(p.toLowerCase()));
       }
       const empty = KINDS.every((k) => (permissions[k] ?? []).length === 0);
-      list = !listed || empty ? list.filter((_, i) => i !== index) : list.map((e, i) => (i === index ? { ...e, permissions } : e));
+      list =
+        !listed || empty
+          ? list.filter((_, i) => i !== index)
+          : list.map((e, i) => (i === index ? { ...e, permissions } : e));
     }
   }
   return list;

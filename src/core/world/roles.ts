@@ -30,7 +30,8 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
       customRoles.find((r) => r.name === guid || r.roleName.toLowerCase() === role.toLowerCase()) ??
       probe.roleDefinition(guid) ??
       probe.roleDefinitionByName(role);
-    if (!found) throw new AzimdsError('CONFIG_INVALID', `world.roleAssignments: no role definition "${role}"`);
+    if (!found)
+      throw new AzimdsError('CONFIG_INVALID', `world.roleAssignments: no role definition "${role}"`);
     return found.name;
   };
   const probe = new Rbac({ now });
@@ -39,7 +40,9 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
   const explicit: RoleAssignment[] | undefined = config.roleAssignments?.map((a) => {
     let principalId = a.principalId?.toLowerCase();
     if (a.identity !== undefined) {
-      const match = world.principals().find((p) => p.displayName?.toLowerCase() === a.identity?.toLowerCase());
+      const match = world
+        .principals()
+        .find((p) => p.displayName?.toLowerCase() === a.identity?.toLowerCase());
       if (!match) {
         throw new AzimdsError(
           'CONFIG_INVALID',
@@ -51,7 +54,9 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
     const roleDefinitionName = roleOf(a.role);
     const scope = a.scope ?? homeGroup;
     return {
-      name: (a.name ?? stableUuid(`assignment/${principalId}/${roleDefinitionName}/${scope.toLowerCase()}`)).toLowerCase(),
+      name: (
+        a.name ?? stableUuid(`assignment/${principalId}/${roleDefinitionName}/${scope.toLowerCase()}`)
+      ).toLowerCase(),
       scope,
       roleDefinitionName,
       principalId: principalId as string,
@@ -74,15 +79,16 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
 /** The zero-config assignments (see createWorldRbac), with stable GUIDs. */
 function defaultAssignments(world: World, config: WorldConfig, at: string): RoleAssignment[] {
   const out: RoleAssignment[] = [];
-  const vaultName = config.keyVault === false ? undefined : (config.keyVault.name ?? world.defaultVaultName());
+  const vaultName =
+    config.keyVault === false ? undefined : (config.keyVault.name ?? world.defaultVaultName());
   for (const d of world.vms()) {
     const group = groupOf(d.vm.id);
     const vault = vaultName ? world.resource(`${group}/providers/${VAULT_TYPE}/${vaultName}`) : undefined;
     const principals = [
       d.vm.identity?.principalId,
-      ...Object.values((d.vm.identity?.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>).map(
-        (u) => u.principalId,
-      ),
+      ...Object.values(
+        (d.vm.identity?.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>,
+      ).map((u) => u.principalId),
     ].filter((p): p is string => typeof p === 'string');
     for (const principalId of principals) {
       const grant = (roleDefinitionName: string, scope: string) =>

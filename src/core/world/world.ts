@@ -50,7 +50,12 @@ export type PutResourceResult =
   | { readonly ok: true; readonly created: boolean; readonly resource: ArmResource }
   | {
       readonly ok: false;
-      readonly error: 'invalid-id' | 'subscription-not-found' | 'resource-group-not-found' | 'read-only' | 'parent-not-found';
+      readonly error:
+        | 'invalid-id'
+        | 'subscription-not-found'
+        | 'resource-group-not-found'
+        | 'read-only'
+        | 'parent-not-found';
     };
 
 const USER_ASSIGNED_TYPE = 'microsoft.managedidentity/userassignedidentities';
@@ -120,7 +125,11 @@ export class World {
       const name = world.keyVault.name ?? this.defaultVaultName();
       this.#store(
         `${resourceGroupId(home.subscriptionId, home.resourceGroup)}/providers/${VAULT_TYPE}/${name}`,
-        { location: homeLocation, tags: {}, properties: { enableRbacAuthorization: world.keyVault.enableRbacAuthorization } },
+        {
+          location: homeLocation,
+          tags: {},
+          properties: { enableRbacAuthorization: world.keyVault.enableRbacAuthorization },
+        },
       );
     }
     for (const r of world.resources) {
@@ -161,7 +170,8 @@ export class World {
       );
       this.#derivedById = new Map();
       for (const d of this.#derived) {
-        for (const r of d.resources) if (!this.#derivedById.has(idKey(r.id))) this.#derivedById.set(idKey(r.id), r);
+        for (const r of d.resources)
+          if (!this.#derivedById.has(idKey(r.id))) this.#derivedById.set(idKey(r.id), r);
       }
       this.#derivedKey = key;
     }
@@ -173,15 +183,26 @@ export class World {
     const out: RbacPrincipal[] = [];
     for (const d of this.vms()) {
       const ids = this.#sources.identities(d.machine);
-      if (ids.systemAssigned) out.push({ principalId: ids.systemAssigned.principalId, principalType: 'ServicePrincipal', displayName: ids.systemAssigned.name });
-      for (const u of ids.userAssigned) out.push({ principalId: u.principalId, principalType: 'ServicePrincipal', displayName: u.name });
+      if (ids.systemAssigned)
+        out.push({
+          principalId: ids.systemAssigned.principalId,
+          principalType: 'ServicePrincipal',
+          displayName: ids.systemAssigned.name,
+        });
+      for (const u of ids.userAssigned)
+        out.push({ principalId: u.principalId, principalType: 'ServicePrincipal', displayName: u.name });
     }
     for (const r of this.#resources.values()) {
       if (r.type.toLowerCase() === USER_ASSIGNED_TYPE && typeof r.properties.principalId === 'string') {
-        out.push({ principalId: r.properties.principalId, principalType: 'ServicePrincipal', displayName: r.name });
+        out.push({
+          principalId: r.properties.principalId,
+          principalType: 'ServicePrincipal',
+          displayName: r.name,
+        });
       }
       const principalId = r.identity?.principalId;
-      if (typeof principalId === 'string') out.push({ principalId, principalType: 'ServicePrincipal', displayName: r.name });
+      if (typeof principalId === 'string')
+        out.push({ principalId, principalType: 'ServicePrincipal', displayName: r.name });
     }
     return out;
   }
@@ -254,7 +275,9 @@ export class World {
     const group = this.#setGroup(subscriptionId, existing.name, {
       location: existing.location,
       ...((input.tags ?? existing.tags) ? { tags: input.tags ?? existing.tags } : {}),
-      ...((input.managedBy ?? existing.managedBy) ? { managedBy: input.managedBy ?? existing.managedBy } : {}),
+      ...((input.managedBy ?? existing.managedBy)
+        ? { managedBy: input.managedBy ?? existing.managedBy }
+        : {}),
     } as { location: string });
     this.#revision++;
     return group;
@@ -282,7 +305,9 @@ export class World {
    * case-insensitive; `type` is the full `Namespace/type`). Child resources (types with more than one
    * segment after the namespace) are listed only when `type` asks for them.
    */
-  resources(filter: { subscriptionId?: string; resourceGroup?: string; type?: string; name?: string } = {}): ArmResource[] {
+  resources(
+    filter: { subscriptionId?: string; resourceGroup?: string; type?: string; name?: string } = {},
+  ): ArmResource[] {
     this.vms();
     const sub = filter.subscriptionId?.toLowerCase();
     const rg = filter.resourceGroup?.toLowerCase();
@@ -317,12 +342,15 @@ export class World {
     const p = parseResourceId(id);
     if (!p) return { ok: false, error: 'invalid-id' };
     if (!this.subscription(p.subscriptionId)) return { ok: false, error: 'subscription-not-found' };
-    if (!this.resourceGroup(p.subscriptionId, p.resourceGroup)) return { ok: false, error: 'resource-group-not-found' };
-    if (this.#derivedById.has(idKey(id)) || (this.vms(), this.#derivedById.has(idKey(id)))) {
+    if (!this.resourceGroup(p.subscriptionId, p.resourceGroup))
+      return { ok: false, error: 'resource-group-not-found' };
+    this.vms();
+    if (this.#derivedById.has(idKey(id))) {
       return { ok: false, error: 'read-only' };
     }
     const segments = id.split('/');
-    if (segments.length > 9 && !this.resource(segments.slice(0, -2).join('/'))) return { ok: false, error: 'parent-not-found' };
+    if (segments.length > 9 && !this.resource(segments.slice(0, -2).join('/')))
+      return { ok: false, error: 'parent-not-found' };
     const existing = this.#resources.get(idKey(id));
     const resource = this.#store(existing?.id ?? id, input, existing);
     this.#revision++;
@@ -334,11 +362,15 @@ export class World {
     const current = this.resource(id);
     if (!current) return 'not-found';
     if (current.origin === 'derived') return 'read-only';
-    const resource = this.#store(current.id, {
-      ...(current as ResourceInput),
-      ...input,
-      properties: { ...current.properties, ...(input.properties ?? {}) },
-    }, current);
+    const resource = this.#store(
+      current.id,
+      {
+        ...(current as ResourceInput),
+        ...input,
+        properties: { ...current.properties, ...(input.properties ?? {}) },
+      },
+      current,
+    );
     this.#revision++;
     return resource;
   }
@@ -349,7 +381,8 @@ export class World {
     if (!current) return 'not-found';
     if (current.origin === 'derived') return 'read-only';
     const k = idKey(current.id);
-    for (const key of [...this.#resources.keys()]) if (key === k || key.startsWith(`${k}/`)) this.#resources.delete(key);
+    for (const key of [...this.#resources.keys()])
+      if (key === k || key.startsWith(`${k}/`)) this.#resources.delete(key);
     this.#revision++;
     return 'deleted';
   }
@@ -486,7 +519,8 @@ export function configResourceId(r: WorldResourceConfig, homeSubscription: strin
 
 /** The VM's tags as a merge patch for `patchMachine` (ARM's PATCH replaces the whole tag set). */
 export function vmTagsPatch(machine: Machine, tags: Record<string, string>): Record<string, unknown> {
-  const served = ((machine.document.compute as JsonObject).tagsList as Array<{ name: string }> | undefined) ?? [];
+  const served =
+    ((machine.document.compute as JsonObject).tagsList as Array<{ name: string }> | undefined) ?? [];
   const patch: Record<string, string | null> = {};
   for (const t of served) patch[t.name] = null;
   Object.assign(patch, tags);

@@ -20,7 +20,10 @@ export function armAuthorizationRoutes(call: ArmCall, at: number): FastifyReply 
   }
   if (kind === 'roledefinitions') return roleDefinitions(call, scope, name);
   if (kind === 'roleassignments') return roleAssignments(call, scope, name);
-  return sendError(call, armErrors.invalidResourceType(`Microsoft.Authorization/${call.segments[at + 2]}`, call.apiVersion));
+  return sendError(
+    call,
+    armErrors.invalidResourceType(`Microsoft.Authorization/${call.segments[at + 2]}`, call.apiVersion),
+  );
 }
 
 function roleDefinitions(call: ArmCall, scope: string, name: string | undefined): FastifyReply {
@@ -37,7 +40,9 @@ function roleDefinitions(call: ArmCall, scope: string, name: string | undefined)
   if (!filter) return sendError(call, armErrors.invalidFilter(filterText ?? ''));
   const value = rbac
     .roleDefinitions()
-    .filter((d) => filter.roleName === undefined || d.roleName.toLowerCase() === filter.roleName.toLowerCase())
+    .filter(
+      (d) => filter.roleName === undefined || d.roleName.toLowerCase() === filter.roleName.toLowerCase(),
+    )
     .filter((d) => filter.type === undefined || d.type.toLowerCase() === filter.type.toLowerCase())
     .map((d) => roleDefinitionBody(d, scope));
   return sendJson(call, 200, { value });
@@ -74,7 +79,12 @@ function roleAssignments(call: ArmCall, scope: string, name: string | undefined)
       if (!body) return call.reply;
       const p = (body.properties ?? {}) as Record<string, unknown>;
       if (typeof p.roleDefinitionId !== 'string' || typeof p.principalId !== 'string') {
-        return sendError(call, armErrors.invalidRequest("'properties.roleDefinitionId' and 'properties.principalId' are required strings"));
+        return sendError(
+          call,
+          armErrors.invalidRequest(
+            "'properties.roleDefinitionId' and 'properties.principalId' are required strings",
+          ),
+        );
       }
       const principalType = typeof p.principalType === 'string' ? p.principalType : undefined;
       if (principalType !== undefined && !PRINCIPAL_TYPES.has(principalType)) {
@@ -93,7 +103,12 @@ function roleAssignments(call: ArmCall, scope: string, name: string | undefined)
           case 'invalid-name':
             return sendError(call, armErrors.invalidRoleAssignmentId(name));
           case 'role-definition-not-found':
-            return sendError(call, armErrors.roleDefinitionDoesNotExist(p.roleDefinitionId.slice(p.roleDefinitionId.lastIndexOf('/') + 1)));
+            return sendError(
+              call,
+              armErrors.roleDefinitionDoesNotExist(
+                p.roleDefinitionId.slice(p.roleDefinitionId.lastIndexOf('/') + 1),
+              ),
+            );
           case 'principal-not-found':
             return sendError(call, armErrors.principalNotFound(p.principalId, world.tenantId));
           case 'role-assignment-exists':

@@ -21,9 +21,15 @@ export function parseResourceFilter(filter: string): ResourceFilter | undefined 
     if (!m) return undefined;
     const key = (m[1] as string).toLowerCase();
     const value = (m[2] as string).replaceAll("''", "'");
-    const field = ({ resourcegroup: 'resourceGroup', resourcetype: 'resourceType', name: 'name', tagname: 'tagName', tagvalue: 'tagValue' } as const)[
-      key as 'name'
-    ];
+    const field = (
+      {
+        resourcegroup: 'resourceGroup',
+        resourcetype: 'resourceType',
+        name: 'name',
+        tagname: 'tagName',
+        tagvalue: 'tagValue',
+      } as const
+    )[key as 'name'];
     out[field] = value;
   }
   return out;
@@ -42,10 +48,9 @@ export function parseAssignmentFilter(filter: string): AssignmentFilter | undefi
   const out: AssignmentFilter = {};
   for (const clause of filter.split(/\s+and\s+/i)) {
     const c = clause.trim();
-    let m: RegExpExecArray | null;
+    const principal = /^principalId\s+eq\s+'([^']*)'$/i.exec(c) ?? /^assignedTo\('([^']*)'\)$/i.exec(c);
     if (/^atScope\(\)$/i.test(c)) out.atScope = true;
-    else if ((m = /^principalId\s+eq\s+'([^']*)'$/i.exec(c))) out.principalId = (m[1] as string).toLowerCase();
-    else if ((m = /^assignedTo\('([^']*)'\)$/i.exec(c))) out.principalId = (m[1] as string).toLowerCase();
+    else if (principal) out.principalId = (principal[1] as string).toLowerCase();
     else return undefined;
   }
   return out;

@@ -40,4 +40,8 @@ export function armListenerSpec(state: EmulatorState): ListenerSpec {
   };
 }
 
-const armError500 = armError(500, 'InternalServerError', 'Encountered internal server error. Please try again.');
+const armError500 = armError(
+  500,
+  'InternalServerError',
+  'Encountered internal server error. Please try again.',
+);

@@ -50,7 +50,12 @@ export interface ArmCall {
 }
 
 /** Sends a JSON body (or none for 204/HEAD) with the call's ARM headers. */
-export function sendJson(call: ArmCall, status: number, body?: unknown, extra?: Record<string, string>): FastifyReply {
+export function sendJson(
+  call: ArmCall,
+  status: number,
+  body?: unknown,
+  extra?: Record<string, string>,
+): FastifyReply {
   const headers = extra ? { ...call.headers, ...extra } : call.headers;
   if (body === undefined) return call.reply.code(status).headers(headers).send();
   return sendBytes(call.reply, status, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify(body)), headers);
@@ -101,7 +106,8 @@ export function jsonBody(call: ArmCall): Record<string, unknown> | undefined {
   if (text.trim() === '') return {};
   try {
     const value = JSON.parse(text) as unknown;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
     sendError(call, armErrors.invalidRequestContent('the body must be a JSON object'));
   } catch (error) {
     sendError(call, armErrors.invalidRequestContent((error as Error).message));
@@ -144,13 +150,19 @@ function originOf(request: FastifyRequest): string {
 }
 
 /** Maps a bearer failure to ARM's 401. */
-function authenticationError(state: EmulatorState, failure: string, authorization: string | undefined): WireError {
+function authenticationError(
+  state: EmulatorState,
+  failure: string,
+  authorization: string | undefined,
+): WireError {
   const claims = decodeClaims(authorization);
   switch (failure) {
     case 'missing':
       return armErrors.authenticationMissing;
     case 'malformed':
-      return /^\s*bearer\s/i.test(authorization ?? '') ? armErrors.invalidToken : armErrors.authenticationInvalidHeader;
+      return /^\s*bearer\s/i.test(authorization ?? '')
+        ? armErrors.invalidToken
+        : armErrors.authenticationInvalidHeader;
     case 'expired':
       return armErrors.expiredToken(Number(claims.exp) || 0, Math.floor(state.clock.now() / 1000));
     case 'not-yet-valid':
@@ -188,7 +200,10 @@ export const armPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (ap
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     let segments: string[];
     try {
-      segments = rawPath.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      segments = rawPath
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s));
     } catch {
       return sendError({ reply, headers }, armErrors.noRoute(request.method, rawPath));
     }
@@ -198,7 +213,8 @@ export const armPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (ap
 
     // Cloud metadata needs no token (az cloud register, ARM_CLOUD_METADATA_URL).
     if (lower.length === 2 && lower[0] === 'metadata' && lower[1] === 'endpoints') {
-      if (request.method !== 'GET') return sendError({ reply, headers }, armErrors.methodNotAllowed(request.method));
+      if (request.method !== 'GET')
+        return sendError({ reply, headers }, armErrors.methodNotAllowed(request.method));
       const array = apiVersion !== '' && apiVersion >= '2019-05-01';
       const body = array ? metadataEndpointsArray(`${origin}/`) : metadataEndpointsObject();
       return sendBytes(reply, 200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify(body)), headers);
@@ -210,7 +226,8 @@ export const armPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (ap
       return sendError({ reply, headers }, authenticationError(state, verified.failure, authorization));
     }
     if (apiVersion === '') return sendError({ reply, headers }, armErrors.missingApiVersion);
-    if (!API_VERSION.test(apiVersion)) return sendError({ reply, headers }, armErrors.invalidApiVersion(apiVersion));
+    if (!API_VERSION.test(apiVersion))
+      return sendError({ reply, headers }, armErrors.invalidApiVersion(apiVersion));
 
     const call: ArmCall = {
       state,
@@ -242,7 +259,8 @@ function route(call: ArmCall): FastifyReply {
   }
   const n = lower.length;
   if (n === 1 && lower[0] === 'tenants') return onlyGet(call) ?? listTenants(call);
-  if (lower[0] !== 'subscriptions') return sendError(call, armErrors.noRoute(method, `/${call.segments.join('/')}`));
+  if (lower[0] !== 'subscriptions')
+    return sendError(call, armErrors.noRoute(method, `/${call.segments.join('/')}`));
   if (n === 1) return onlyGet(call) ?? listSubscriptions(call);
   const subscriptionId = call.segments[1] as string;
   const subScope = `/subscriptions/${subscriptionId}`;
@@ -259,7 +277,8 @@ function route(call: ArmCall): FastifyReply {
     if (n === 3) return onlyGet(call) ?? listResourceGroups(call, subscriptionId);
     const group = call.segments[3] as string;
     if (n === 4) return resourceGroupOperation(call, subscriptionId, group);
-    if (n === 5 && lower[4] === 'resources') return onlyGet(call) ?? listResources(call, subscriptionId, group);
+    if (n === 5 && lower[4] === 'resources')
+      return onlyGet(call) ?? listResources(call, subscriptionId, group);
     if (lower[4] === 'providers' && n >= 7) return providerPath(call, subscriptionId, group, 4);
   } else if (lower[2] === 'resources' && n === 3) {
     return onlyGet(call) ?? listResources(call, subscriptionId);
@@ -298,10 +317,16 @@ const RG_TYPE = 'Microsoft.Resources/subscriptions/resourceGroups';
 
 function listResourceGroups(call: ArmCall, subscriptionId: string): FastifyReply {
   const scope = `/subscriptions/${subscriptionId}`;
-  const groups = visibleItems(call, scope, `${RG_TYPE}/read`, call.state.world.resourceGroups(subscriptionId), (g) => ({
-    action: `${RG_TYPE}/read`,
-    scope: g.id,
-  }));
+  const groups = visibleItems(
+    call,
+    scope,
+    `${RG_TYPE}/read`,
+    call.state.world.resourceGroups(subscriptionId),
+    (g) => ({
+      action: `${RG_TYPE}/read`,
+      scope: g.id,
+    }),
+  );
   if (!groups) return call.reply;
   return sendJson(call, 200, { value: groups.map(resourceGroupBody) });
 }
@@ -322,13 +347,17 @@ function resourceGroupOperation(call: ArmCall, subscriptionId: string, name: str
     }
     case 'PUT': {
       if (!authorize(call, `${RG_TYPE}/write`, scope)) return call.reply;
-      if (!RG_NAME.test(name) || name.endsWith('.')) return sendError(call, armErrors.invalidResourceGroupName(name));
+      if (!RG_NAME.test(name) || name.endsWith('.'))
+        return sendError(call, armErrors.invalidResourceGroupName(name));
       const body = jsonBody(call);
       if (!body) return call.reply;
       const location = typeof body.location === 'string' ? body.location : '';
       if (!location) return sendError(call, armErrors.locationRequired);
       if (existing && normalizeLocation(existing.location) !== normalizeLocation(location)) {
-        return sendError(call, armErrors.invalidResourceGroupLocation(location, existing.location, existing.name));
+        return sendError(
+          call,
+          armErrors.invalidResourceGroupLocation(location, existing.location, existing.name),
+        );
       }
       const tags = stringRecord(body.tags);
       const result = world.putResourceGroup(subscriptionId, name, {
@@ -349,7 +378,9 @@ function resourceGroupOperation(call: ArmCall, subscriptionId: string, name: str
         ...(tags ? { tags } : {}),
         ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
       });
-      return group ? sendJson(call, 200, resourceGroupBody(group)) : sendError(call, armErrors.resourceGroupNotFound(name));
+      return group
+        ? sendJson(call, 200, resourceGroupBody(group))
+        : sendError(call, armErrors.resourceGroupNotFound(name));
     }
     case 'DELETE': {
       if (!authorize(call, `${RG_TYPE}/delete`, scope)) return call.reply;
@@ -395,12 +426,18 @@ function listResources(call: ArmCall, subscriptionId: string, group?: string): F
   });
   const tagged = candidates.filter((r) => {
     if (filter.tagName === undefined) return true;
-    const entry = Object.entries(r.tags ?? {}).find(([k]) => k.toLowerCase() === filter.tagName?.toLowerCase());
+    const entry = Object.entries(r.tags ?? {}).find(
+      ([k]) => k.toLowerCase() === filter.tagName?.toLowerCase(),
+    );
     return entry !== undefined && (filter.tagValue === undefined || entry[1] === filter.tagValue);
   });
-  const visible = visibleItems(call, scope, listAction, tagged, (r) => ({ action: `${r.type}/read`, scope: r.id }));
+  const visible = visibleItems(call, scope, listAction, tagged, (r) => ({
+    action: `${r.type}/read`,
+    scope: r.id,
+  }));
   if (!visible) return call.reply;
-  if (group && !world.resourceGroup(subscriptionId, group)) return sendError(call, armErrors.resourceGroupNotFound(group));
+  if (group && !world.resourceGroup(subscriptionId, group))
+    return sendError(call, armErrors.resourceGroupNotFound(group));
   const expand = new Set(
     (call.query.get('$expand') ?? '')
       .split(',')
@@ -442,14 +479,20 @@ function providerPath(call: ArmCall, subscriptionId: string, group: string, at: 
 }
 
 /** A list of one type (or of a parent's children), at a subscription or a resource group. */
-function listProviderType(call: ArmCall, subscriptionId: string, group: string | undefined, at: number): FastifyReply {
+function listProviderType(
+  call: ArmCall,
+  subscriptionId: string,
+  group: string | undefined,
+  at: number,
+): FastifyReply {
   const tail = call.segments.slice(at + 1);
   const namespace = tail[0] as string;
   const types = tail.filter((_, i) => i % 2 === 1);
   const type = `${namespace}/${types.join('/')}`;
   const { world } = call.state;
   const scope = group ? resourceGroupId(subscriptionId, group) : `/subscriptions/${subscriptionId}`;
-  const parentPrefix = tail.length > 2 ? `${scope}/providers/${tail.slice(0, -1).join('/')}/`.toLowerCase() : undefined;
+  const parentPrefix =
+    tail.length > 2 ? `${scope}/providers/${tail.slice(0, -1).join('/')}/`.toLowerCase() : undefined;
   if (parentPrefix && !world.resource(parentPrefix.slice(0, -1))) {
     if (!authorize(call, `${type}/read`, scope)) return call.reply;
     const parent = parseResourceId(parentPrefix.slice(0, -1));
@@ -458,9 +501,13 @@ function listProviderType(call: ArmCall, subscriptionId: string, group: string |
   const items = world
     .resources({ subscriptionId, ...(group ? { resourceGroup: group } : {}), type })
     .filter((r) => !parentPrefix || r.id.toLowerCase().startsWith(parentPrefix));
-  const visible = visibleItems(call, scope, `${type}/read`, items, (r) => ({ action: `${r.type}/read`, scope: r.id }));
+  const visible = visibleItems(call, scope, `${type}/read`, items, (r) => ({
+    action: `${r.type}/read`,
+    scope: r.id,
+  }));
   if (!visible) return call.reply;
-  if (group && !world.resourceGroup(subscriptionId, group)) return sendError(call, armErrors.resourceGroupNotFound(group));
+  if (group && !world.resourceGroup(subscriptionId, group))
+    return sendError(call, armErrors.resourceGroupNotFound(group));
   return sendJson(call, 200, { value: visible.map(resourceBody) });
 }
 
@@ -502,7 +549,10 @@ function resourceOperation(call: ArmCall, id: string): FastifyReply {
     }
     case 'PATCH': {
       if (!authorize(call, `${type}/write`, id)) return call.reply;
-      if (!existing) return world.resourceGroup(parts.subscriptionId, parts.resourceGroup) ? notFound() : sendError(call, armErrors.resourceGroupNotFound(parts.resourceGroup));
+      if (!existing)
+        return world.resourceGroup(parts.subscriptionId, parts.resourceGroup)
+          ? notFound()
+          : sendError(call, armErrors.resourceGroupNotFound(parts.resourceGroup));
       const body = jsonBody(call);
       if (!body) return call.reply;
       const input = resourceInput(body);
@@ -567,7 +617,9 @@ function resourceInput(body: Record<string, unknown>): ResourceInput | string {
   if (body.zones !== undefined && !Array.isArray(body.zones)) return "'zones' must be an array";
   const tags = stringRecord(body.tags);
   return {
-    ...(typeof body.location === 'string' ? { location: body.location.replaceAll(' ', '').toLowerCase() } : {}),
+    ...(typeof body.location === 'string'
+      ? { location: body.location.replaceAll(' ', '').toLowerCase() }
+      : {}),
     ...(tags ? { tags } : {}),
     ...(typeof body.kind === 'string' ? { kind: body.kind } : {}),
     ...(isObject(body.sku) ? { sku: body.sku as Record<string, unknown> } : {}),
@@ -579,25 +631,41 @@ function resourceInput(body: Record<string, unknown>): ResourceInput | string {
 }
 
 /** `PUT …/vaults/{v}/accessPolicies/{add|replace|remove}` (Vaults_UpdateAccessPolicy; az keyvault set-policy). */
-function accessPolicies(call: ArmCall, subscriptionId: string, group: string, tail: readonly string[]): FastifyReply {
+function accessPolicies(
+  call: ArmCall,
+  subscriptionId: string,
+  group: string,
+  tail: readonly string[],
+): FastifyReply {
   const vaultId = `${resourceGroupId(subscriptionId, group)}/providers/Microsoft.KeyVault/vaults/${tail[2]}`;
   const operation = (tail[4] as string).toLowerCase();
   const action = 'Microsoft.KeyVault/vaults/accessPolicies/write';
   if (call.method !== 'PUT') return sendError(call, armErrors.methodNotAllowed(call.method));
   if (!authorize(call, action, vaultId)) return call.reply;
   if (operation !== 'add' && operation !== 'replace' && operation !== 'remove') {
-    return sendError(call, armErrors.invalidRequest(`The access policy operation '${tail[4]}' is not one of add, replace, remove.`));
+    return sendError(
+      call,
+      armErrors.invalidRequest(
+        `The access policy operation '${tail[4]}' is not one of add, replace, remove.`,
+      ),
+    );
   }
   const body = jsonBody(call);
   if (!body) return call.reply;
   const properties = body.properties as { accessPolicies?: unknown } | undefined;
   const policies = properties?.accessPolicies;
   if (!Array.isArray(policies) || policies.some((p) => !isPolicy(p))) {
-    return sendError(call, armErrors.invalidRequest("'properties.accessPolicies' must be a list of {tenantId, objectId, permissions}"));
+    return sendError(
+      call,
+      armErrors.invalidRequest(
+        "'properties.accessPolicies' must be a list of {tenantId, objectId, permissions}",
+      ),
+    );
   }
   const updated = call.state.world.updateAccessPolicies(vaultId, operation, policies as AccessPolicy[]);
   if (!updated) {
-    if (!call.state.world.resourceGroup(subscriptionId, group)) return sendError(call, armErrors.resourceGroupNotFound(group));
+    if (!call.state.world.resourceGroup(subscriptionId, group))
+      return sendError(call, armErrors.resourceGroupNotFound(group));
     return sendError(call, armErrors.resourceNotFound('Microsoft.KeyVault/vaults', tail[2] as string, group));
   }
   return sendJson(call, 200, {
@@ -611,7 +679,12 @@ function accessPolicies(call: ArmCall, subscriptionId: string, group: string, ta
 function isPolicy(p: unknown): boolean {
   if (p === null || typeof p !== 'object') return false;
   const o = p as Record<string, unknown>;
-  return typeof o.tenantId === 'string' && typeof o.objectId === 'string' && o.permissions !== null && typeof o.permissions === 'object';
+  return (
+    typeof o.tenantId === 'string' &&
+    typeof o.objectId === 'string' &&
+    o.permissions !== null &&
+    typeof o.permissions === 'object'
+  );
 }
 
 /** Whether `scope` lies within the subscription (for the authorization routes). */

@@ -44,7 +44,9 @@ export function genericResourceBody(r: ArmResource, expand: ReadonlySet<string>)
     ...(r.tags !== undefined && Object.keys(r.tags).length > 0 ? { tags: r.tags } : {}),
     ...(expand.has('createdtime') ? { createdTime: r.createdTime } : {}),
     ...(expand.has('changedtime') ? { changedTime: r.changedTime } : {}),
-    ...(expand.has('provisioningstate') ? { provisioningState: typeof state === 'string' ? state : 'Succeeded' } : {}),
+    ...(expand.has('provisioningstate')
+      ? { provisioningState: typeof state === 'string' ? state : 'Succeeded' }
+      : {}),
   };
 }
 
