@@ -85,7 +85,9 @@ describe('one source of truth', () => {
     assert.equal(derived.vm.identity?.principalId, s.identities.current.systemAssigned?.principalId);
     const uami = s.identities.current.userAssigned[0];
     assert.deepEqual(
-      (derived.vm.identity?.userAssignedIdentities as Record<string, unknown>)[uami?.resourceId as string],
+      (derived.vm.identity?.userAssignedIdentities as Record<string, unknown> | undefined)?.[
+        uami?.resourceId as string
+      ],
       {
         principalId: uami?.principalId,
         clientId: uami?.clientId,
@@ -93,8 +95,8 @@ describe('one source of truth', () => {
     );
     const nic = s.world.resources({ type: 'Microsoft.Network/networkInterfaces' })[0];
     const config = (
-      nic?.properties.ipConfigurations as Array<{ properties: { privateIPAddress: string } }>
-    )[0];
+      nic?.properties.ipConfigurations as Array<{ properties: { privateIPAddress: string } }> | undefined
+    )?.[0];
     assert.equal(
       config?.properties.privateIPAddress,
       doc.network.interface[0]?.ipv4.ipAddress[0]?.privateIpAddress,
