@@ -591,6 +591,32 @@ export const armErrors = {
     ),
 } as const;
 
+/**
+ * What fault injection answers on the ARM surface (docs/faults.md), in ARM's shape: the codes ARM uses
+ * for these statuses ([obs] 429 SubscriptionRequestsThrottled, 500 InternalServerError, 503
+ * ServiceUnavailable, 504 GatewayTimeout; [emu] the wording).
+ */
+export function armFaultError(status: number, retryAfter?: number): WireError {
+  const text: Record<number, [string, string]> = {
+    404: ['NotFound', 'The requested resource is temporarily unavailable; retry the request.'],
+    410: ['Gone', 'The service is being updated; retry the request.'],
+    429: [
+      'SubscriptionRequestsThrottled',
+      `Number of requests for subscription exceeded. Please try again after '${retryAfter ?? 1}' seconds.`,
+    ],
+    500: ['InternalServerError', 'Encountered internal server error. Please try again.'],
+    503: ['ServiceUnavailable', 'The service is currently unavailable. Please try again later.'],
+    504: ['GatewayTimeout', 'The gateway did not receive a response within the specified time period.'],
+  };
+  const [code, message] = text[status] ?? ['Error', 'An error occurred.'];
+  return armError(
+    status,
+    code,
+    message,
+    retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) },
+  );
+}
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
   | 'INVALID_INPUT'

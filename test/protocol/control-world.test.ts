@@ -83,6 +83,15 @@ describe('control API /world', () => {
     assert.ok(!JSON.stringify(entries).includes(token.slice(0, 40)));
   });
 
+  test('fault injection answers on the ARM surface in ARM\'s error shape', async () => {
+    azimds.faults.add({ surface: 'arm', path: '/subscriptions', status: 429, times: 1 });
+    const res = await fetch(`${azimds.urls.arm}/subscriptions?api-version=2022-12-01`);
+    assert.equal(res.status, 429);
+    const body = (await res.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'SubscriptionRequestsThrottled');
+    assert.ok(res.headers.get('retry-after'));
+  });
+
   test('reset restores the configured world', async () => {
     await control('POST', '/world/resource-groups', { name: 'rg-temp' });
     assert.ok(azimds.state.world.resourceGroups().some((g) => g.name === 'rg-temp'));

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../config/defaults.js';
 import type { Config } from '../../config/schema.js';
 import type { EmulatorState } from '../../core/state.js';
-import { armError, armErrors } from '../../errors.js';
+import { armError, armErrors, armFaultError } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { armPlugin } from './plugin.js';
 
@@ -35,6 +35,7 @@ export function armListenerSpec(state: EmulatorState): ListenerSpec {
     errors: {
       notFound: (request) => armErrors.noRoute(request.method, request.url.split('?')[0] ?? '/'),
       internal: () => armError500,
+      fault: (_request, status, retryAfter) => armFaultError(status, retryAfter),
     },
     serverOptions: { routerOptions: { maxParamLength: 4096 }, ...armServerOptions(state) },
   };
