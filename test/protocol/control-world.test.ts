@@ -65,7 +65,7 @@ describe('control API /world', () => {
     );
     assert.ok(names.includes('stapp01'));
 
-    assert.equal((await control('DELETE', `/world/resources${added.body.id}`)).status, 204);
+    assert.equal((await control('DELETE', `/world/resources?${new URLSearchParams({ id: added.body.id })}`)).status, 204);
     assert.equal((await control('DELETE', `/world/role-assignments/${assigned.body.name}`)).status, 204);
     assert.equal((await arm()).status, 403);
     assert.equal((await control('DELETE', '/world/role-assignments/nope')).status, 404);

@@ -73,7 +73,7 @@ export function registerWorldCommands(program: Command, out: NodeJS.WritableStre
       .description('delete a stored resource by id')
       .argument('<id>', 'the resource id'),
   ).action(async (id: string, _flags: ControlFlags, command: Command) => {
-    await client(command).request('DELETE', `/world/resources${id.startsWith('/') ? id : `/${id}`}`);
+    await client(command).request('DELETE', `/world/resources?${new URLSearchParams({ id })}`);
     out.write(`deleted ${id}\n`);
   });
 

@@ -23,7 +23,7 @@ const assignmentBody = z
 
 /**
  * `/world`: what ARM shows, read and changed live (docs/control-api.md, docs/arm.md): the summary,
- * resources (any type; `DELETE /world/resources/<id>`), resource groups, role definitions and role
+ * resources (any type; `?id=<resource id>` to read or delete one), resource groups, role definitions and role
  * assignments (`{"identity":"azimds-vm-01","role":"Contributor"}`; scope defaults to the VM's group).
  */
 export const controlWorldRoutes: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
@@ -48,16 +48,15 @@ export const controlWorldRoutes: FastifyPluginAsync<{ state: EmulatorState }> = 
     roleAssignments: rbac.assignments(),
   }));
 
-  app.get<{ Querystring: { type?: string; resourceGroup?: string } }>('/world/resources', async (request) =>
-    world.resources({
-      ...(request.query.type ? { type: request.query.type } : {}),
-      ...(request.query.resourceGroup ? { resourceGroup: request.query.resourceGroup } : {}),
-    }),
+  app.get<{ Querystring: { type?: string; resourceGroup?: string; id?: string } }>(
+    '/world/resources',
+    async (request, reply) => {
+      const { id, type, resourceGroup } = request.query;
+      if (id !== undefined)
+        return world.resource(id) ?? fail(reply, 404, 'ResourceNotFound', `no resource ${id}`);
+      return world.resources({ ...(type ? { type } : {}), ...(resourceGroup ? { resourceGroup } : {}) });
+    },
   );
-  app.get<{ Params: { '*': string } }>('/world/resources/*', async (request, reply) => {
-    const resource = world.resource(`/${request.params['*']}`);
-    return resource ?? fail(reply, 404, 'ResourceNotFound', `no resource /${request.params['*']}`);
-  });
   // Add or replace a resource of any type: the config's shape ({resourceGroup, type, name, ...} or {id, ...}).
   app.post('/world/resources', async (request, reply) => {
     const parsed = worldResourceSchema.safeParse(request.body ?? {});
@@ -74,8 +73,10 @@ export const controlWorldRoutes: FastifyPluginAsync<{ state: EmulatorState }> = 
       );
     return reply.code(result.created ? 201 : 200).send(result.resource);
   });
-  app.delete<{ Params: { '*': string } }>('/world/resources/*', async (request, reply) => {
-    const outcome = world.deleteResource(`/${request.params['*']}`);
+  app.delete<{ Querystring: { id?: string } }>('/world/resources', async (request, reply) => {
+    const id = request.query.id;
+    if (!id) return fail(reply, 400, 'InvalidInput', 'the resource id goes in ?id=');
+    const outcome = world.deleteResource(id);
     if (outcome === 'deleted') return reply.code(204).send();
     if (outcome === 'read-only') {
       return fail(
@@ -85,7 +86,7 @@ export const controlWorldRoutes: FastifyPluginAsync<{ state: EmulatorState }> = 
         'this resource is part of the emulated VM; change the VM (PATCH /vm) instead',
       );
     }
-    return fail(reply, 404, 'ResourceNotFound', `no resource /${request.params['*']}`);
+    return fail(reply, 404, 'ResourceNotFound', `no resource ${id}`);
   });
 
   app.post('/world/resource-groups', async (request, reply) => {
