@@ -109,7 +109,8 @@ describe('seed stories through ARM', () => {
     );
     const machine = list.body.value?.find((r) => r.type === 'Microsoft.HybridCompute/machines');
     const oid = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).oid;
-    assert.equal((machine?.identity as { principalId: string }).principalId, oid);
+    assert.ok(machine);
+    assert.equal((machine.identity as { principalId: string }).principalId, oid);
   });
 
   test('seed 000: the VMs of my group and their private IPs', async () => {

@@ -65,7 +65,10 @@ describe('control API /world', () => {
     );
     assert.ok(names.includes('stapp01'));
 
-    assert.equal((await control('DELETE', `/world/resources?${new URLSearchParams({ id: added.body.id })}`)).status, 204);
+    assert.equal(
+      (await control('DELETE', `/world/resources?${new URLSearchParams({ id: added.body.id })}`)).status,
+      204,
+    );
     assert.equal((await control('DELETE', `/world/role-assignments/${assigned.body.name}`)).status, 204);
     assert.equal((await arm()).status, 403);
     assert.equal((await control('DELETE', '/world/role-assignments/nope')).status, 404);
@@ -83,7 +86,7 @@ describe('control API /world', () => {
     assert.ok(!JSON.stringify(entries).includes(token.slice(0, 40)));
   });
 
-  test('fault injection answers on the ARM surface in ARM\'s error shape', async () => {
+  test("fault injection answers on the ARM surface in ARM's error shape", async () => {
     azimds.faults.add({ surface: 'arm', path: '/subscriptions', status: 429, times: 1 });
     const res = await fetch(`${azimds.urls.arm}/subscriptions?api-version=2022-12-01`);
     assert.equal(res.status, 429);

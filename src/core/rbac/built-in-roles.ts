@@ -48,13 +48,18 @@ function role(
   };
 }
 
-/** Actions the Key Vault and Managed Identity roles share (management-plane read access around them). */
-const KEY_VAULT_MANAGEMENT_READ = [
+/** The management-plane actions many service roles add around their own (Managed Identity roles). */
+const MANAGEMENT_READ = [
   'Microsoft.Authorization/*/read',
   'Microsoft.Insights/alertRules/*',
-  'Microsoft.Resources/deployments/*',
   'Microsoft.Resources/subscriptions/resourceGroups/read',
+  'Microsoft.Resources/deployments/*',
   'Microsoft.Support/*',
+];
+
+/** Actions the Key Vault data roles share (management-plane read access around the vault). */
+const KEY_VAULT_MANAGEMENT_READ = [
+  ...MANAGEMENT_READ,
   'Microsoft.KeyVault/checkNameAvailability/read',
   'Microsoft.KeyVault/deletedVaults/read',
   'Microsoft.KeyVault/locations/*/read',
@@ -209,11 +214,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       actions: [
         'Microsoft.ManagedIdentity/userAssignedIdentities/*/read',
         'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action',
-        'Microsoft.Authorization/*/read',
-        'Microsoft.Insights/alertRules/*',
-        'Microsoft.Resources/subscriptions/resourceGroups/read',
-        'Microsoft.Resources/deployments/*',
-        'Microsoft.Support/*',
+        ...MANAGEMENT_READ,
       ],
     },
   ),
@@ -229,11 +230,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
         'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
         'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
         'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
-        'Microsoft.Authorization/*/read',
-        'Microsoft.Insights/alertRules/*',
-        'Microsoft.Resources/subscriptions/resourceGroups/read',
-        'Microsoft.Resources/deployments/*',
-        'Microsoft.Support/*',
+        ...MANAGEMENT_READ,
       ],
     },
   ),

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { patchMachine } from '../../core/machines/patch.js';
-import { scopeCovers } from '../../core/rbac/scope.js';
 import type { EmulatorState } from '../../core/state.js';
 import { type VerifiedBearer, verifyBearer } from '../../core/tokens/bearer.js';
 import type { AccessPolicy } from '../../core/world/key-vault.js';
@@ -685,9 +684,4 @@ function isPolicy(p: unknown): boolean {
     o.permissions !== null &&
     typeof o.permissions === 'object'
   );
-}
-
-/** Whether `scope` lies within the subscription (for the authorization routes). */
-export function inSubscription(scope: string, subscriptionId: string): boolean {
-  return scopeCovers(`/subscriptions/${subscriptionId}`, scope);
 }

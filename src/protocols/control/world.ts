@@ -1,25 +1,17 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { issuesText } from '../../config/issues.js';
-import { worldResourceGroupSchema, worldResourceSchema } from '../../config/world-schema.js';
+import {
+  worldResourceGroupSchema,
+  worldResourceSchema,
+  worldRoleAssignmentSchema,
+} from '../../config/world-schema.js';
 import type { EmulatorState } from '../../core/state.js';
 import { configResourceId } from '../../core/world/world.js';
 import { controlError } from '../../errors.js';
 import { sendWireError } from '../../server/reply.js';
 
-const assignmentBody = z
-  .strictObject({
-    name: z.uuid().optional(),
-    principalId: z.uuid().optional(),
-    identity: z.string().min(1).optional(),
-    principalType: z.enum(['ServicePrincipal', 'User', 'Group', 'ForeignGroup', 'Device']).optional(),
-    role: z.string().min(1),
-    scope: z.string().startsWith('/').optional(),
-    description: z.string().optional(),
-  })
-  .refine((a) => (a.principalId === undefined) !== (a.identity === undefined), {
-    message: 'name exactly one of principalId and identity',
-  });
+/** The config's role assignment shape (`{identity | principalId, role, scope?}`). */
+const assignmentBody = worldRoleAssignmentSchema;
 
 /**
  * `/world`: what ARM shows, read and changed live (docs/control-api.md, docs/arm.md): the summary,
