@@ -20,7 +20,11 @@ export function generatedWorldConfig(config: Config, machine: Machine): WorldCon
     keyVault:
       config.world.keyVault === false
         ? false
-        : { ...config.world.keyVault, name: config.world.keyVault.name ?? world.defaultVaultName() },
+        : {
+            // In the schema's key order, so that printing the printed config gives the same text.
+            name: config.world.keyVault.name ?? world.defaultVaultName(),
+            enableRbacAuthorization: config.world.keyVault.enableRbacAuthorization,
+          },
     roleAssignments: rbac.assignments().map((a) => ({
       name: a.name,
       principalId: a.principalId,
