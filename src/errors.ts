@@ -408,6 +408,256 @@ export const notAProxyRequest: WireError = controlError(
   'azimds proxy: this port is a forward proxy, not a web server: send requests through it (HTTP_PROXY / HTTPS_PROXY, see `azimds env` and docs/proxy.md)',
 );
 
+/*
+ * Azure Resource Manager (docs/arm.md). Every ARM error is `{"error":{"code","message"}}`; the plugin adds
+ * `x-ms-request-id`, `x-ms-correlation-request-id` and `x-ms-routing-request-id` to each response.
+ * [obs]: wording seen in real responses (issues cited in docs/wire-fidelity.md); [emu]: azimds's own.
+ */
+
+/** An ARM error body with its status and headers. */
+export function armError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): WireError {
+  return jsonError(status, { error: { code, message } }, headers);
+}
+
+/** ARM's `x-ms-failure-cause` for errors its gateway raises (not found, authorization). */
+const GATEWAY = { 'x-ms-failure-cause': 'gateway' };
+
+/** `WWW-Authenticate` of ARM's 401s: the authority, `invalid_token`, and the reason. */
+function armChallenge(description: string, tenantId?: string): Record<string, string> {
+  const authority = `https://login.windows.net/${tenantId ?? ''}`;
+  return {
+    'www-authenticate': `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description.replaceAll('"', "'")}"`,
+  };
+}
+
+/** .NET's invariant `M/d/yyyy h:mm:ss tt` (UTC), as ARM writes times in messages. */
+function armTime(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const h = d.getUTCHours();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h % 12 || 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+/** The allowed ARM audiences as ARM lists them in InvalidAuthenticationTokenAudience [obs]. */
+const ARM_AUDIENCES =
+  "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'";
+
+export const armErrors = {
+  /** 401 [obs]: no Authorization header. */
+  authenticationMissing: armError(
+    401,
+    'AuthenticationFailed',
+    "Authentication failed. The 'Authorization' header is missing.",
+    armChallenge("The authentication failed because of missing 'Authorization' header."),
+  ),
+  /** 401 [obs]: an Authorization header that is not `Bearer <token>`. */
+  authenticationInvalidHeader: armError(
+    401,
+    'AuthenticationFailedInvalidHeader',
+    "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+    armChallenge("The authentication failed because of invalid 'Authorization' header."),
+  ),
+  /** 401 [obs code and message]: not a JWT, or not signed by a key azimds publishes. */
+  invalidToken: armError(
+    401,
+    'InvalidAuthenticationToken',
+    'The access token is invalid.',
+    armChallenge('The access token is invalid.'),
+  ),
+  /** 401 [obs]: `exp` passed (times in .NET's invariant format). */
+  expiredToken: (exp: number, now: number) => {
+    const message = `The access token expiry UTC time '${armTime(exp)}' is earlier than current UTC time '${armTime(now)}'.`;
+    return armError(401, 'ExpiredAuthenticationToken', message, armChallenge(message));
+  },
+  /** 401 [emu; code obs]: `nbf` in the future. */
+  notYetValidToken: (nbf: number) => {
+    const message = `The access token is not valid before UTC time '${armTime(nbf)}'.`;
+    return armError(401, 'InvalidAuthenticationToken', message, armChallenge(message));
+  },
+  /** 401 [obs]: a token for another resource. */
+  wrongAudience: (aud: string) => {
+    const message = `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES}.`;
+    return armError(401, 'InvalidAuthenticationTokenAudience', message, armChallenge(message));
+  },
+  /** 401 [obs]: a token of another issuer or tenant. */
+  wrongIssuer: (issuer: string, tenantId: string) => {
+    const message = `The access token is from the wrong issuer '${issuer}'. It must match the tenant 'https://sts.windows.net/${tenantId}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${tenantId}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`;
+    return armError(401, 'InvalidAuthenticationTokenTenant', message, armChallenge(message, tenantId));
+  },
+  /** 403 [obs]: no role grants the action. */
+  authorizationFailed: (client: string, objectId: string, action: string, scope: string) =>
+    armError(
+      403,
+      'AuthorizationFailed',
+      `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      GATEWAY,
+    ),
+  /** 400 [obs]: no api-version. */
+  missingApiVersion: armError(
+    400,
+    'MissingApiVersionParameter',
+    'The api-version query parameter (?api-version=) is required for all requests.',
+  ),
+  /** 400 [emu; code obs]: an api-version that is not `yyyy-mm-dd[-preview]`. */
+  invalidApiVersion: (version: string) =>
+    armError(
+      400,
+      'InvalidApiVersionParameter',
+      `The api-version '${version}' is invalid. The api-version must be a date in the form yyyy-MM-dd, optionally followed by '-preview'.`,
+    ),
+  /** 400 [obs]: a `$filter` ARM cannot parse. */
+  invalidFilter: (filter: string) =>
+    armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`),
+  /** 409 [obs]: a resource group PUT with another location than the group's. */
+  invalidResourceGroupLocation: (given: string, existing: string, name: string) =>
+    armError(
+      409,
+      'InvalidResourceGroupLocation',
+      `Invalid resource group location '${given}'. The Resource group already exists in location '${existing}'. A resource group '${name}' cannot be moved to another location.`,
+    ),
+  /** 404 [obs]. */
+  subscriptionNotFound: (subscriptionId: string) =>
+    armError(
+      404,
+      'SubscriptionNotFound',
+      `The subscription '${subscriptionId}' could not be found.`,
+      GATEWAY,
+    ),
+  /** 404 [obs]. */
+  resourceGroupNotFound: (name: string) =>
+    armError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`, GATEWAY),
+  /** 404 [obs]. */
+  resourceNotFound: (type: string, name: string, group: string) =>
+    armError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${type}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      GATEWAY,
+    ),
+  /** 400 [obs]: a path ARM does not route. */
+  invalidResourceType: (type: string, apiVersion: string) =>
+    armError(
+      400,
+      'InvalidResourceType',
+      `The resource type '${type}' could not be found in the namespace '${type.split('/')[0]}' for api version '${apiVersion}'.`,
+    ),
+  /** 404 [emu]: a path no ARM route serves. */
+  noRoute: (method: string, path: string) =>
+    armError(
+      404,
+      'NotFound',
+      `azimds does not serve ${method} ${path} (see docs/arm.md for what is emulated).`,
+    ),
+  /** 405 [emu]. */
+  methodNotAllowed: (method: string) =>
+    armError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`),
+  /** 400 [obs]: a body that is not JSON. */
+  invalidRequestContent: (detail: string) =>
+    armError(
+      400,
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: '${detail}'.`,
+    ),
+  /** 400 [obs]: a PUT of a resource group without a location. */
+  locationRequired: armError(
+    400,
+    'LocationRequired',
+    'The location property is required for this definition.',
+  ),
+  /** 400 [obs]: a resource group name ARM refuses. */
+  invalidResourceGroupName: (name: string) =>
+    armError(
+      400,
+      'InvalidResourceGroupName',
+      `The provided resource group name '${name}' has these invalid characters: '${[...new Set(name.replace(/[-\w._()]/g, ''))].join('')}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`,
+    ),
+  /** 409 [obs]: the same principal, role and scope under another GUID. */
+  roleAssignmentExists: armError(409, 'RoleAssignmentExists', 'The role assignment already exists.'),
+  /** 409 [obs]: a PUT that would change an existing assignment. */
+  roleAssignmentUpdateNotPermitted: armError(
+    409,
+    'RoleAssignmentUpdateNotPermitted',
+    'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.',
+  ),
+  /** 400 [obs]: an unknown principal without `principalType`. */
+  principalNotFound: (principalId: string, tenantId: string) =>
+    armError(
+      400,
+      'PrincipalNotFound',
+      `Principal ${principalId.replaceAll('-', '')} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    ),
+  /** 400 [emu; code obs]: a role assignment name that is not a GUID. */
+  invalidRoleAssignmentId: (name: string) =>
+    armError(
+      400,
+      'InvalidRoleAssignmentId',
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+    ),
+  /** 404 [obs]. */
+  roleAssignmentNotFound: armError(404, 'RoleAssignmentNotFound', 'The role assignment does not exist.'),
+  /** 404 [obs]. */
+  roleDefinitionDoesNotExist: (id: string) =>
+    armError(
+      404,
+      'RoleDefinitionDoesNotExist',
+      `The specified role definition with ID '${id}' does not exist.`,
+    ),
+  /** 400 [emu; code obs]: a body field of the wrong type. */
+  invalidRequest: (message: string) => armError(400, 'InvalidRequestContent', message),
+  /** 409 [emu]: a change through ARM to what azimds derives from the VM's config. */
+  readOnlyResource: (id: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `'${id}' is part of the emulated VM and follows its configuration; change the VM through the azimds control API (PATCH /vm) or its config. Only the VM's tags can be changed through ARM.`,
+    ),
+  /** 409 [emu]: deleting the resource group of the emulated VM. */
+  groupHoldsVm: (name: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Resource group '${name}' holds the emulated VM, which azimds does not delete; remove other resources instead.`,
+    ),
+  /** 404 [emu]: a child resource whose parent does not exist. */
+  parentResourceNotFound: (id: string) =>
+    armError(
+      404,
+      'ParentResourceNotFound',
+      `Can not perform requested operation on nested resource. Parent resource '${id}' not found.`,
+    ),
+} as const;
+
+/**
+ * What fault injection answers on the ARM surface (docs/faults.md), in ARM's shape: the codes ARM uses
+ * for these statuses ([obs] 429 SubscriptionRequestsThrottled, 500 InternalServerError, 503
+ * ServiceUnavailable, 504 GatewayTimeout; [emu] the wording).
+ */
+export function armFaultError(status: number, retryAfter?: number): WireError {
+  const text: Record<number, [string, string]> = {
+    404: ['NotFound', 'The requested resource is temporarily unavailable; retry the request.'],
+    410: ['Gone', 'The service is being updated; retry the request.'],
+    429: [
+      'SubscriptionRequestsThrottled',
+      `Number of requests for subscription exceeded. Please try again after '${retryAfter ?? 1}' seconds.`,
+    ],
+    500: ['InternalServerError', 'Encountered internal server error. Please try again.'],
+    503: ['ServiceUnavailable', 'The service is currently unavailable. Please try again later.'],
+    504: ['GatewayTimeout', 'The gateway did not receive a response within the specified time period.'],
+  };
+  const [code, message] = text[status] ?? ['Error', 'An error occurred.'];
+  return armError(
+    status,
+    code,
+    message,
+    retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) },
+  );
+}
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
   | 'INVALID_INPUT'

@@ -33,7 +33,26 @@ export {
   type TokenPlatform,
 } from './core/platforms/catalog.js';
 export { MANAGED_IDENTITY_VARIABLES } from './core/platforms/environment.js';
+export {
+  BUILT_IN_ROLES,
+  ROLE_IDS,
+  type RoleDefinition,
+  type RolePermission,
+} from './core/rbac/built-in-roles.js';
+export type {
+  AccessDecision,
+  AccessRequest,
+  Rbac,
+  RbacPrincipal,
+  RoleAssignment,
+} from './core/rbac/rbac.js';
 export type { EmulatorState } from './core/state.js';
+export {
+  type BearerFailure,
+  type BearerResult,
+  type VerifiedBearer,
+  verifyBearer,
+} from './core/tokens/bearer.js';
 export type { KeyStore } from './core/tokens/key-store.js';
 export type { JwksKey, SigningKey } from './core/tokens/keys.js';
 export type {
@@ -44,6 +63,9 @@ export type {
   TokenResult,
 } from './core/tokens/provider.js';
 export type { TokenService } from './core/tokens/service.js';
+export type { AccessPolicy, VaultView } from './core/world/key-vault.js';
+export type { ArmResource, ResourceGroup, Subscription } from './core/world/resource.js';
+export type { World } from './core/world/world.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
 export type { EmulatorControls } from './server/controls.js';
 export {

@@ -127,6 +127,20 @@ export const DEFAULTS = {
       leafValidityDays: 397,
     },
   },
+  arm: {
+    /**
+     * Azure Resource Manager (docs/arm.md): reached as https://management.azure.com through the proxy,
+     * and on a direct endpoint.
+     */
+    enabled: true,
+    /**
+     * The direct endpoint's port when `arm.port` is not set: the IMDS port + 3 (8172 with the default IMDS
+     * port), next to the control API's; IMDS on port 0 (the library) gives port 0 (a free port).
+     */
+    portOffset: 3,
+    /** What the rule above gives with the default IMDS port. */
+    port: 8172,
+  },
   requestLog: {
     /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
     size: 1000,

@@ -8,6 +8,7 @@ import { loadBalancerSchema } from './load-balancer.js';
 import { platformsSchema } from './platforms.js';
 import { proxySchema } from './proxy-schema.js';
 import { scheduledEventsSchema } from './scheduled-events.js';
+import { armSchema, worldSchema } from './world-schema.js';
 
 /**
  * The config file's schema (YAML or JSON). Every key is optional; `configSchema.parse({})` is the
@@ -224,6 +225,10 @@ export const configSchema = z.strictObject({
   /** Managed-identity platforms other than IMDS: Arc, App Service, Service Fabric, ... (config/platforms.ts). */
   platforms: platformsSchema.default(platformsSchema.parse({})),
   identity: identitySchema.default(identitySchema.parse({})),
+  /** What Azure Resource Manager shows: subscriptions, resource groups, resources, roles (config/world-schema.ts). */
+  world: worldSchema.default(worldSchema.parse({})),
+  /** The ARM surface and its direct endpoint (docs/arm.md). */
+  arm: armSchema.default(armSchema.parse({})),
   /** Tokens azimds issues: lifetime, issuer, signing keys (see config/identities.ts). */
   tokens: tokensSchema.default(tokensSchema.parse({})),
   /**

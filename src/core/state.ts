@@ -8,8 +8,10 @@ import type { IdentityDirectory } from './identities/directory.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
 import type { Platforms } from './platforms/platforms.js';
+import type { Rbac } from './rbac/rbac.js';
 import type { LocalCa } from './tls/local-ca.js';
 import type { TokenService } from './tokens/service.js';
+import type { World } from './world/world.js';
 
 /**
  * Everything an emulator instance knows, shared by its protocol plugins. Protocols read and change
@@ -42,4 +44,8 @@ export interface EmulatorState {
    * `localCa.serverOptions(host)` for any surface's direct https endpoint. Files created on first use.
    */
   readonly localCa: LocalCa;
+  /** What ARM shows: tenant, subscriptions, resource groups, resources, the VMs' views (docs/arm.md). */
+  readonly world: World;
+  /** Role definitions, role assignments and `check()` over the world (docs/arm.md). */
+  readonly rbac: Rbac;
 }

@@ -19,7 +19,10 @@ import type { EmulatorState } from '../core/state.js';
 import { localCaOf } from '../core/tls/local-ca.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
+import { createWorldRbac } from '../core/world/roles.js';
+import { World } from '../core/world/world.js';
 import { apiNotFound, internalServerError } from '../errors.js';
+import { armListenerSpec } from '../protocols/arm/listener.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
@@ -59,8 +62,10 @@ export interface EmulatorUrls {
   serviceFabric?: string;
   /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
   azureMl?: string;
-  /** The local proxy for Azure's own host names (docs/proxy.md), e.g. `http://127.0.0.1:8171`. */
+  /** The local proxy for Azure's own host names (docs/proxy.md), e.g. `https://127.0.0.1:8172`. */
   proxy?: string;
+  /** Azure Resource Manager's direct endpoint (docs/arm.md), e.g. `https://127.0.0.1:8172`. */
+  arm?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -103,11 +108,16 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
   const machine = new Machine(config.vm);
+  const identities = new IdentityDirectory(config, machine);
+  const now = () => new Date(clock.now()).toISOString();
+  const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
   return {
     config,
     clock,
     machine,
-    identities: new IdentityDirectory(config, machine),
+    identities,
+    world,
+    rbac: createWorldRbac(config.world, world, now),
     // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
     tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
     scheduledEvents: new ScheduledEvents({
@@ -164,6 +174,8 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
       internal: () => internalServerError,
     },
   });
+  // Azure Resource Manager's direct endpoint (docs/arm.md); the proxy routes management.azure.com to it.
+  if (config.arm.enabled) specs.push(armListenerSpec(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
@@ -195,6 +207,9 @@ export function libraryConfig(options: EmulatorOptions): Config {
       ]),
     );
   }
+  // The ARM direct endpoint too (docs/arm.md).
+  const arm = (raw.arm ?? {}) as Record<string, unknown>;
+  raw.arm = { ...arm, port: arm.port ?? 0 };
   raw.logLevel = raw.logLevel ?? 'silent';
   // Unless the caller picks a data directory, tests never write to ~: signing keys stay in memory (unless
   // a key store is given), and what must be a file (the attestation CA, Service Fabric's certificate) goes

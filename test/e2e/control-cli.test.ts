@@ -34,11 +34,11 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
-/** A port P such that P and P + 1 are both free (the control API takes P + 1). */
+/** A port P such that P, P + 1 and P + 2 are free (the control API takes P + 1, ARM's endpoint P + 2). */
 async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if ((await listens(port)) && (await listens(port + 1))) return port;
+    if ((await listens(port)) && (await listens(port + 1)) && (await listens(port + 2))) return port;
   }
   throw new Error('no free pair of ports');
 }

@@ -150,6 +150,10 @@ describe('proxy', () => {
   });
 
   test('ARM and Key Vault hosts without a surface answer at once: 501 in their error shape', async () => {
+    const off = await startEmulator({ arm: { enabled: false } });
+    after(() => off.close());
+    const proxy = off.urls.proxy as string;
+    const ca = off.state.localCa.certPem();
     const arm = await httpsViaProxy(
       proxy,
       'management.azure.com',

@@ -32,7 +32,7 @@ test('binding beyond loopback warns once per listener that other machines can ge
     .filter((l) => /other machines/.test(l.msg));
   assert.deepEqual(
     warnings.map((w) => w.listener),
-    ['imds'],
-    'IMDS warns; the control API stays on loopback whatever the host',
+    ['imds', 'arm'],
+    'IMDS and ARM warn; the control API stays on loopback whatever the host',
   );
 });

@@ -5,6 +5,7 @@ import { registerClockCommands } from './clock.js';
 import { registerEventsCommands } from './events.js';
 import { registerFaultsCommands } from './faults.js';
 import { registerLogsCommand } from './logs.js';
+import { registerWorldCommands } from './world.js';
 
 /**
  * The commands that act on a running emulator through its control API: `faults`, `logs`, `clock`,
@@ -15,6 +16,7 @@ export function registerControlCommands(program: Command, out: NodeJS.WritableSt
   registerFaultsCommands(program, out);
   registerLogsCommand(program, out);
   registerClockCommands(program, out);
+  registerWorldCommands(program, out);
 
   const vm = withControlOptions(
     program.command('vm').description("print a running emulator's VM (the instance document IMDS serves)"),

@@ -6,6 +6,7 @@ import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
 import type { PlatformId } from '../../core/platforms/catalog.js';
 import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
+import { generatedWorldConfig } from '../../core/world/generated-config.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
@@ -49,7 +50,9 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         // Identities with their generated ids, so client ids can be read off and pinned.
         const machine = new Machine(config.vm);
         const identity = generatedIdentityConfig(config, machine);
-        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity })));
+        // The world with its vault name and role assignments written out (docs/arm.md).
+        const world = generatedWorldConfig(config, machine);
+        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, world })));
         return;
       }
       const log = createLogger(config.logLevel);
@@ -81,6 +84,11 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
   if (emulator.urls.proxy) {
     lines.push(
       `  Proxy  ${emulator.urls.proxy}   (169.254.169.254, login.microsoftonline.com, management.azure.com, *.vault.azure.net; docs/proxy.md)`,
+    );
+  }
+  if (emulator.urls.arm) {
+    lines.push(
+      `  ARM   ${emulator.urls.arm}/subscriptions?api-version=2022-12-01   (Bearer token for https://management.azure.com; docs/arm.md)`,
     );
   }
   lines.push(...platformBannerLines(emulator));

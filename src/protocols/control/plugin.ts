@@ -11,6 +11,7 @@ import { AzimdsError, controlError } from '../../errors.js';
 import { sendWireError } from '../../server/reply.js';
 import { controlEventsRoutes } from './events.js';
 import { controlIdentitiesRoutes } from './identities.js';
+import { controlWorldRoutes } from './world.js';
 
 export interface ControlPluginOptions {
   state: EmulatorState;
@@ -75,6 +76,9 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
 
   // --- Managed identities (identities.ts) ----------------------------------------------------
   await app.register(controlIdentitiesRoutes, { state });
+
+  // --- The world ARM shows and its RBAC (world.ts) ------------------------------------------
+  await app.register(controlWorldRoutes, { state });
 
   // --- Scheduled events (events.ts) ---------------------------------------------------------
   await app.register(controlEventsRoutes, { state });

@@ -1,0 +1,119 @@
+import type { WorldConfig } from '../../config/world-schema.js';
+import { AzimdsError } from '../../errors.js';
+import { stableUuid } from '../ids.js';
+import { ROLE_IDS, type RoleDefinition } from '../rbac/built-in-roles.js';
+import { Rbac, type RoleAssignment } from '../rbac/rbac.js';
+import { VAULT_TYPE } from './key-vault.js';
+import { parseResourceId, resourceGroupId } from './resource.js';
+import type { World } from './world.js';
+
+/**
+ * The world's RBAC: built-in roles, `world.roleDefinitions`, and either `world.roleAssignments` or the
+ * zero-config assignments, derived live from the VMs' identities (so an identity attached later holds
+ * them too): each identity of each VM holds Reader on the VM's resource group and Key Vault Secrets
+ * User on the zero-config vault. Principals: the world's (VM and stored user-assigned identities).
+ * @throws AzimdsError `CONFIG_INVALID` when an assignment names an unknown role or identity.
+ */
+export function createWorldRbac(config: WorldConfig, world: World, now: () => string): Rbac {
+  const customRoles: RoleDefinition[] = config.roleDefinitions.map((d) => ({
+    name: (d.name ?? stableUuid(`role/${d.roleName}`)).toLowerCase(),
+    roleName: d.roleName,
+    type: 'CustomRole',
+    description: d.description,
+    assignableScopes: d.assignableScopes ?? homeScopes(world),
+    permissions: d.permissions,
+  }));
+  const started = now();
+  const roleOf = (role: string): string => {
+    const guid = role.slice(role.lastIndexOf('/') + 1).toLowerCase();
+    const found =
+      customRoles.find((r) => r.name === guid || r.roleName.toLowerCase() === role.toLowerCase()) ??
+      probe.roleDefinition(guid) ??
+      probe.roleDefinitionByName(role);
+    if (!found)
+      throw new AzimdsError('CONFIG_INVALID', `world.roleAssignments: no role definition "${role}"`);
+    return found.name;
+  };
+  const probe = new Rbac({ now });
+  const home = world.vms()[0];
+  const homeGroup = home ? groupOf(home.vm.id) : '/';
+  const explicit: RoleAssignment[] | undefined = config.roleAssignments?.map((a) => {
+    let principalId = a.principalId?.toLowerCase();
+    if (a.identity !== undefined) {
+      const match = world
+        .principals()
+        .find((p) => p.displayName?.toLowerCase() === a.identity?.toLowerCase());
+      if (!match) {
+        throw new AzimdsError(
+          'CONFIG_INVALID',
+          `world.roleAssignments: no identity named "${a.identity}" (the VM's name is its system-assigned identity's)`,
+        );
+      }
+      principalId = match.principalId;
+    }
+    const roleDefinitionName = roleOf(a.role);
+    const scope = a.scope ?? homeGroup;
+    return {
+      name: (
+        a.name ?? stableUuid(`assignment/${principalId}/${roleDefinitionName}/${scope.toLowerCase()}`)
+      ).toLowerCase(),
+      scope,
+      roleDefinitionName,
+      principalId: principalId as string,
+      principalType: a.principalType ?? 'ServicePrincipal',
+      ...(a.description ? { description: a.description } : {}),
+      createdOn: started,
+      updatedOn: started,
+    };
+  });
+  const rbac = new Rbac({
+    customRoles,
+    ...(explicit ? { assignments: explicit } : {}),
+    ...(explicit ? {} : { defaultAssignments: () => defaultAssignments(world, config, started) }),
+    now,
+  });
+  rbac.addPrincipalSource(() => world.principals());
+  return rbac;
+}
+
+/** The zero-config assignments (see createWorldRbac), with stable GUIDs. */
+function defaultAssignments(world: World, config: WorldConfig, at: string): RoleAssignment[] {
+  const out: RoleAssignment[] = [];
+  const vaultName =
+    config.keyVault === false ? undefined : (config.keyVault.name ?? world.defaultVaultName());
+  for (const d of world.vms()) {
+    const group = groupOf(d.vm.id);
+    const vault = vaultName ? world.resource(`${group}/providers/${VAULT_TYPE}/${vaultName}`) : undefined;
+    const principals = [
+      d.vm.identity?.principalId,
+      ...Object.values(
+        (d.vm.identity?.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>,
+      ).map((u) => u.principalId),
+    ].filter((p): p is string => typeof p === 'string');
+    for (const principalId of principals) {
+      const grant = (roleDefinitionName: string, scope: string) =>
+        out.push({
+          name: stableUuid(`assignment/default/${principalId}/${roleDefinitionName}/${scope.toLowerCase()}`),
+          scope,
+          roleDefinitionName,
+          principalId,
+          principalType: 'ServicePrincipal',
+          createdOn: at,
+          updatedOn: at,
+          isDefault: true,
+        });
+      grant(ROLE_IDS.reader, group);
+      if (vault) grant(ROLE_IDS.keyVaultSecretsUser, vault.id);
+    }
+  }
+  return out;
+}
+
+function groupOf(id: string): string {
+  const p = parseResourceId(id);
+  return p ? resourceGroupId(p.subscriptionId, p.resourceGroup) : '/';
+}
+
+function homeScopes(world: World): string[] {
+  return world.subscriptions().map((s) => `/subscriptions/${s.subscriptionId}`);
+}
