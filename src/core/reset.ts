@@ -3,7 +3,7 @@ import type { EmulatorState } from './state.js';
 /**
  * Puts an emulator back in its configured state: the VM as configured, the configured fault rules
  * (counters at zero), the clock at real time, the configured scheduled events, user-assigned identities and
- * load balancer. The request log is kept (clear it on its own).
+ * load balancer, the Key Vault secrets as seeded. The request log is kept (clear it on its own).
  */
 export function resetState(state: EmulatorState): void {
   state.machine.replace(state.config.vm);
@@ -13,4 +13,5 @@ export function resetState(state: EmulatorState): void {
   state.scheduledEvents.reset();
   state.identities.reset();
   state.loadBalancer.replace(state.config.loadBalancer);
+  state.keyVaults.reset();
 }

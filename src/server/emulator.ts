@@ -11,6 +11,8 @@ import { EmulatorClock } from '../core/clock.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
+import { DefaultSecretsUserAssignments, DefaultVaultCatalog } from '../core/key-vault/default-catalog.js';
+import { KeyVaults } from '../core/key-vault/key-vaults.js';
 import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
@@ -25,6 +27,7 @@ import { attestedPlugin } from '../protocols/imds/attested.js';
 import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
+import { keyVaultListenerSpec } from '../protocols/key-vault/listener.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
 import { platformListenerSpecs, runningEnvironment } from '../protocols/platforms.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
@@ -56,6 +59,8 @@ export interface EmulatorUrls {
   serviceFabric?: string;
   /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
   azureMl?: string;
+  /** Key Vault's direct endpoint (docs/key-vault.md), when `keyVault.port` is set. */
+  'key-vault'?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -91,11 +96,20 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
   const machine = new Machine(config.vm);
+  const identities = new IdentityDirectory(config, machine);
+  // Until the world and RBAC are merged: one default vault and its Secrets User assignments (seams.md §4).
+  const vaultCatalog = new DefaultVaultCatalog(machine, identities);
   return {
     config,
     clock,
     machine,
-    identities: new IdentityDirectory(config, machine),
+    identities,
+    keyVaults: new KeyVaults({
+      config: config.keyVault,
+      clock,
+      catalog: vaultCatalog,
+      checker: new DefaultSecretsUserAssignments(vaultCatalog, identities),
+    }),
     // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
     tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
     scheduledEvents: new ScheduledEvents({
@@ -138,6 +152,8 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   }
   // Arc, App Service, Service Fabric, ...: one listener each (docs/platforms/).
   specs.push(...platformListenerSpecs(state));
+  // Key Vault's direct endpoint, when it has a port (without one the surface is reached through the proxy only).
+  if (config.keyVault.enabled && config.keyVault.port !== undefined) specs.push(keyVaultListenerSpec(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
