@@ -116,6 +116,10 @@ export class KeyVaults {
     this.#catalog = catalog;
   }
 
+  get checker(): DataActionChecker {
+    return this.#checker;
+  }
+
   /** Replaces the data-action check (e.g. `state.rbac`). */
   useChecker(checker: DataActionChecker): void {
     this.#checker = checker;
