@@ -8,15 +8,13 @@
  * and trusts the certificate: both are client options, the SDK itself is unchanged.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Agent, type AgentOptions } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import forge from 'node-forge';
-import { createCertificate, forgePrivateKey } from '../../src/core/x509.js';
 import { keyVaultListenerSpec } from '../../src/protocols/key-vault/listener.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
 import { type RunningListener, startListener } from '../../src/server/listener.js';
@@ -27,37 +25,8 @@ import {
   exerciseEverySecretOperation,
   readSecret,
 } from '../support/key-vault-sdk.js';
+import { selfSignedVaultCertificate } from '../support/key-vault-tls.js';
 import { isolateSdkEnvironment } from '../support/sdk-env.js';
-
-/** A self-signed certificate for `*.vault.localhost` and 127.0.0.1 (PEM). */
-function selfSigned(): { key: string; cert: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const now = Date.now();
-  const name = [{ name: 'commonName', value: 'azimds key vault test' }];
-  const cert = createCertificate({
-    publicKey,
-    signingKey: forgePrivateKey(privateKey),
-    subject: name,
-    notBefore: now - 60_000,
-    notAfter: now + 3600_000,
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: '*.vault.localhost' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  });
-  return {
-    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    cert: forge.pki.certificateToPem(cert),
-  };
-}
 
 /** Resolves every name to 127.0.0.1 (the client-side resolver `*.vault.localhost` needs in Node). */
 const loopback: LookupFunction = (_hostname, options, callback) => {
@@ -87,7 +56,7 @@ describe('@azure/keyvault-secrets SecretClient on the direct https endpoint', ()
 
   before(async () => {
     azimds = await startEmulator();
-    const tls = selfSigned();
+    const tls = selfSignedVaultCertificate();
     ca = tls.cert;
     const spec = keyVaultListenerSpec(azimds.state);
     kvListener = await startListener(
