@@ -75,8 +75,12 @@ describe("seed 002's Key Vault steps with curl", { skip }, () => {
         CA: join(dir, 'ca.pem'),
         kv: vault,
       };
-      execFile('bash', ['--norc', '--noprofile', '-c', LAB], { env, timeout: 30_000 }, (error, stdout, stderr) =>
-        resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        'bash',
+        ['--norc', '--noprofile', '-c', LAB],
+        { env, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
 
