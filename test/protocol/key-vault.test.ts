@@ -87,6 +87,14 @@ describe('Key Vault challenge', () => {
     }
   });
 
+  test('authenticates paths it does not serve before answering 404', async () => {
+    assert.equal((await kv(app, 'GET', `/keys/k?${V}`, { host })).status, 401);
+    const token = await tokenFor(app.state);
+    const res = await kv(app, 'GET', `/keys/k?${V}`, { host, token });
+    assert.equal(res.status, 404);
+    assert.equal((res.json().error as { code: string }).code, 'NotFound');
+  });
+
   test('answers 404 VaultNotFound for a vault host that names no vault', async () => {
     const res = await kv(app, 'GET', `/secrets/x?${V}`, { host: 'nosuchvault.vault.azure.net' });
     assert.equal(res.status, 404);

@@ -379,6 +379,9 @@ export const keyVaultPlugin: FastifyPluginAsync<KeyVaultPluginOptions> = async (
       .headers({ ...KEY_VAULT_HEADERS, ...SECRET_HEADERS(ctx.vault) })
       .send();
   });
+
+  // Any other path (keys, certificates, a typo) is authenticated first, as Key Vault does, then 404.
+  app.all('*', async (_request, reply) => fail(reply, keyVaultErrors.notFound));
 };
 
 /** `attributes` of a request body: enabled (boolean), nbf/exp (integer unix seconds); or an error message. */
