@@ -233,6 +233,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 /** Starts an emulator from a resolved config (the CLI's entry point). */
 export async function startWithConfig(config: Config, log: Logger): Promise<EmulatorHandle> {
   const state = createState(config, log);
+  for (const vault of state.keyVaults.seededVaultsNotFound()) {
+    log.warn(
+      { vault },
+      `keyVault.secrets names vault "${vault}", which does not exist: its secrets are not seeded`,
+    );
+  }
   const running: RunningListener[] = [];
   try {
     for (const spec of listenerSpecs(state)) running.push(await startListener(spec, log));

@@ -215,6 +215,13 @@ describe('the default vault', () => {
     assert.equal(state.keyVaults.vault('KV-AZIMDS-1A2B3C4D')?.name, vault?.name);
   });
 
+  test('names the configured vaults that do not exist (start warns about them)', () => {
+    const state = createState(
+      libraryConfig({ keyVault: { secrets: { 'kv-typo': [{ name: 'a', value: 'b' }] } } }),
+    );
+    assert.deepEqual(state.keyVaults.seededVaultsNotFound(), ['kv-typo']);
+  });
+
   test('the VM identities hold Secrets User on it and nothing more', () => {
     const state = createState(libraryConfig({ identity: { userAssigned: [{ name: 'id-app' }] } }));
     const vault = state.keyVaults.catalog.defaultVault() as VaultRecord;

@@ -182,6 +182,11 @@ export class KeyVaults {
     });
   }
 
+  /** Vault names of `keyVault.secrets` that the catalog does not know (lower-case), for a start-up warning. */
+  seededVaultsNotFound(): string[] {
+    return [...(this.#seeds?.keys() ?? [])].filter((name) => this.#catalog.lookup(name) === undefined);
+  }
+
   /** Forgets every secret; vaults are seeded again from config on next use. */
   reset(): void {
     this.#stores.clear();
