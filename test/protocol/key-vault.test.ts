@@ -95,6 +95,18 @@ describe('Key Vault challenge', () => {
     assert.equal((res.json().error as { code: string }).code, 'NotFound');
   });
 
+  test("fault injection answers in Key Vault's error shape (429 Throttled with Retry-After)", async () => {
+    app.state.faults.add({ surface: 'key-vault', status: 429, times: 1 });
+    try {
+      const res = await kv(app, 'GET', `/secrets?${V}`, { host });
+      assert.equal(res.status, 429);
+      assert.equal(res.headers['retry-after'], '1');
+      assert.equal((res.json().error as { code: string }).code, 'Throttled');
+    } finally {
+      app.state.faults.clear();
+    }
+  });
+
   test('answers 404 VaultNotFound for a vault host that names no vault', async () => {
     const res = await kv(app, 'GET', `/secrets/x?${V}`, { host: 'nosuchvault.vault.azure.net' });
     assert.equal(res.status, 404);
