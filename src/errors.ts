@@ -388,7 +388,7 @@ const KV_HELP_NOT_FOUND =
 export const keyVaultErrors = {
   /** 401 with the challenge (header added when sent): no bearer token. */
   missingToken: keyVaultError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'),
-  /** 401: a token Key Vault cannot accept (`AKV10022`/`AKV10032` wording; the others [emu]). */
+  /** 401: a token Key Vault cannot accept (`AKV10022` audience, `AKV10032` issuer, `S2S12086` expired or invalid). */
   invalidToken: (detail: string) => keyVaultError(401, 'Unauthorized', detail),
   /** 403: `get` of a disabled secret version. */
   secretDisabled: keyVaultError(

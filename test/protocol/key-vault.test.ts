@@ -74,6 +74,7 @@ describe('Key Vault challenge', () => {
   test('rejects a token that is not a JWT signed by azimds', async () => {
     const res = await kv(app, 'GET', `/secrets/sample-secret?${V}`, { host, token: 'abc.def.ghi' });
     assert.equal(res.status, 401);
+    assert.match(res.body, /Error validating token: 'S2S12086'/);
   });
 
   test('rejects an expired token (emulator clock)', async () => {
@@ -82,6 +83,10 @@ describe('Key Vault challenge', () => {
     try {
       const res = await kv(app, 'GET', `/secrets/sample-secret?${V}`, { host, token });
       assert.equal(res.status, 401);
+      assert.equal(
+        res.body,
+        '{"error":{"code":"Unauthorized","message":"[TokenExpired] Error validating token: \'S2S12086\'."}}',
+      );
     } finally {
       app.state.clock.reset();
     }

@@ -83,7 +83,10 @@ function failureError(failure: SecretFailure, vault: VaultRecord): WireError {
   }
 }
 
-/** Message of a 401 for a token that is present but not acceptable (Key Vault's AKV100xx wording where known). */
+/**
+ * Message of a 401 for a token that is present but not acceptable, in Key Vault's words: AKV10022 (audience),
+ * AKV10032 (issuer), S2S12086 (expired: `[TokenExpired] …`; forged or unreadable), as quoted in public issues.
+ */
 function tokenMessage(failure: string, vault: VaultRecord, resource: string, state: EmulatorState): string {
   switch (failure) {
     case 'wrong-audience':
@@ -92,9 +95,9 @@ function tokenMessage(failure: string, vault: VaultRecord, resource: string, sta
     case 'wrong-tenant':
       return `AKV10032: Invalid issuer. Expected one of ${state.tokens.issuers(vault.tenantId).v1}.`;
     case 'expired':
-      return 'AKV10000: Request is missing a Bearer or PoP token. The token has expired.';
+      return "[TokenExpired] Error validating token: 'S2S12086'.";
     default:
-      return 'AKV10000: Request is missing a Bearer or PoP token.';
+      return "Error validating token: 'S2S12086'.";
   }
 }
 
