@@ -658,6 +658,102 @@ export function armFaultError(status: number, retryAfter?: number): WireError {
   );
 }
 
+/*
+ * Key Vault data plane (docs/key-vault.md). Bodies are `{"error":{"code","message","innererror"?}}` as
+ * Key Vault sends them. Sources: azure-sdk-for-js keyvault recordings (401 `AKV10000`), azure-sdk-for-js
+ * #24756 and azure-sdk-for-java #17991 (SecretDisabled), public 404/409 bodies (SecretNotFound,
+ * ObjectIsDeletedButRecoverable), RBAC and access-policy 403s quoted in public issues (reference §3).
+ */
+
+/** A Key Vault error body; `inner` becomes `innererror.code`. */
+export function keyVaultError(status: number, code: string, message: string, inner?: string): WireError {
+  return jsonError(status, {
+    error: { code, message, ...(inner === undefined ? {} : { innererror: { code: inner } }) },
+  });
+}
+
+const KV_HELP_NOT_FOUND =
+  'For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182';
+
+/** Key Vault's fixed errors and factories for the ones that carry request details. */
+export const keyVaultErrors = {
+  /** 401 with the challenge (header added when sent): no bearer token. */
+  missingToken: keyVaultError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'),
+  /** 401: a token Key Vault cannot accept (`AKV10022` audience, `AKV10032` issuer, `S2S12086` expired or invalid). */
+  invalidToken: (detail: string) => keyVaultError(401, 'Unauthorized', detail),
+  /** 403: `get` of a disabled secret version. */
+  secretDisabled: keyVaultError(
+    403,
+    'Forbidden',
+    'Operation get is not allowed on a disabled secret.',
+    'SecretDisabled',
+  ),
+  /** 403 with `keyVault.enforceValidityPeriod`: the documented (not observed) refusal of an expired secret. */
+  secretExpired: keyVaultError(
+    403,
+    'Forbidden',
+    'Operation get is not allowed on an expired secret.',
+    'SecretExpired',
+  ),
+  /** 403 with `keyVault.enforceValidityPeriod`: before `nbf` [emu wording]. */
+  secretNotYetValid: keyVaultError(
+    403,
+    'Forbidden',
+    'Operation get is not allowed on a secret that is not yet valid.',
+    'SecretNotYetValid',
+  ),
+  /** 404: no such secret (or version: `name/version`). */
+  secretNotFound: (nameOrId: string) =>
+    keyVaultError(
+      404,
+      'SecretNotFound',
+      `A secret with (name/id) ${nameOrId} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. ${KV_HELP_NOT_FOUND}`,
+    ),
+  /** 404: no soft-deleted secret of that name. */
+  deletedSecretNotFound: (name: string) =>
+    keyVaultError(404, 'SecretNotFound', `Deleted Secret not found: ${name}`),
+  /** 409: set on a name that is soft-deleted. */
+  deletedButRecoverable: (name: string) =>
+    keyVaultError(
+      409,
+      'Conflict',
+      `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+      'ObjectIsDeletedButRecoverable',
+    ),
+  /** 403: purge on a vault with purge protection. */
+  purgeProtected: (vault: string, location: string) =>
+    keyVaultError(
+      403,
+      'Forbidden',
+      `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed. Vault: ${vault};location=${location}`,
+    ),
+  /** 403 of an RBAC vault: no role assignment grants the data action. */
+  forbiddenByRbac: (caller: string, action: string, resource: string, vault: string, location: string) =>
+    keyVaultError(
+      403,
+      'Forbidden',
+      `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: ${caller}\r\nAction: '${action}'\r\nResource: '${resource}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: ${vault};location=${location}\r\n`,
+      'ForbiddenByRbac',
+    ),
+  /** 403 of an access-policy vault: no policy of the caller grants the permission. */
+  forbiddenByPolicy: (caller: string, permission: string, vault: string, location: string) =>
+    keyVaultError(
+      403,
+      'Forbidden',
+      `The user, group or application '${caller}' does not have secrets ${permission} permission on key vault '${vault};location=${location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`,
+      'ForbiddenByPolicy',
+    ),
+  /** 400: a parameter Key Vault rejects (name, body, maxresults, api-version). */
+  badParameter: (message: string) => keyVaultError(400, 'BadParameter', message),
+  /** 404: a path of no Key Vault operation [emu wording]. */
+  notFound: keyVaultError(404, 'NotFound', 'The requested resource was not found.'),
+  /** 404 of the direct endpoint / proxy: the Host names no vault of the world [emu; Azure's DNS has no such name]. */
+  vaultNotFound: (host: string) =>
+    keyVaultError(404, 'VaultNotFound', `No key vault of this emulator is reached at ${host}.`),
+  /** 500: azimds failed [emu]. */
+  internal: keyVaultError(500, 'InternalServerError', 'The emulator failed to handle this request.'),
+} as const;
+
 /** Codes of the emulator's own errors. */
 export type AzimdsErrorCode =
   | 'INVALID_INPUT'

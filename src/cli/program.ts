@@ -7,6 +7,7 @@ import { registerEnvCommand } from './commands/env.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerTokenCommand } from './commands/token.js';
+import { registerVaultCommands } from './commands/vault.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 runtime failure (e.g. a port in use), 2 bad usage or bad configuration. */
@@ -31,6 +32,7 @@ export function buildProgram(
   registerTokenCommand(program, out, err);
   registerKeysCommands(program, out, err);
   registerCaCommand(program, out);
+  registerVaultCommands(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

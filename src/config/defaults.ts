@@ -225,4 +225,22 @@ export const DEFAULTS = {
     /** Azure Machine Learning compute's MSI_ENDPOINT, http://127.0.0.1:46808/MSI/auth. */
     azureMl: { port: 46808, path: '/MSI/auth' },
   },
+  /** The Key Vault data plane (docs/key-vault.md). */
+  keyVault: {
+    /** The `key-vault` surface is on: the proxy serves `https://<vault>.vault.azure.net` from it. */
+    enabled: true,
+    /**
+     * The default vault (until the world holds vaults): `kv-azimds-<first 8 hex digits of the subscription
+     * id>` in the VM's resource group and region, RBAC authorization, soft delete 90 days, no purge protection.
+     * The suffix mirrors the seed lab's `$(az account show --query id | cut -f1 -d-)`.
+     */
+    defaultVaultPrefix: 'kv-azimds-',
+    softDeleteRetentionInDays: 90,
+    /** The secret the default vault holds with zero config; the VM's identities may read it (Key Vault Secrets User). */
+    sampleSecret: { name: 'sample-secret', value: 'Hello from azimds Key Vault', contentType: 'text/plain' },
+    /** Azure serves secrets outside their nbf/exp window (the docs say it should not); `true` refuses them. */
+    enforceValidityPeriod: false,
+    /** Most items per page of a list (`maxresults`); Azure's limit is 25. */
+    maxResults: 25,
+  },
 } as const;

@@ -4,6 +4,7 @@ import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
+import { keyVaultSchema } from './key-vault.js';
 import { loadBalancerSchema } from './load-balancer.js';
 import { platformsSchema } from './platforms.js';
 import { proxySchema } from './proxy-schema.js';
@@ -231,6 +232,8 @@ export const configSchema = z.strictObject({
   arm: armSchema.default(armSchema.parse({})),
   /** Tokens azimds issues: lifetime, issuer, signing keys (see config/identities.ts). */
   tokens: tokensSchema.default(tokensSchema.parse({})),
+  /** Key Vault: secrets seeded per vault, the direct endpoint (config/key-vault.ts, docs/key-vault.md). */
+  keyVault: keyVaultSchema.default(keyVaultSchema.parse({})),
   /**
    * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
    * its map of service-principal client ids to secrets, the first one used when no client_id is given.

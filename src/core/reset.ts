@@ -4,6 +4,7 @@ import type { EmulatorState } from './state.js';
  * Puts an emulator back in its configured state: the VM as configured, the configured fault rules
  * (counters at zero), the clock at real time, the configured scheduled events, user-assigned identities and
  * load balancer, the world and its role assignments. The request log is kept (clear it on its own).
+ * load balancer, the Key Vault secrets as seeded. The request log is kept (clear it on its own).
  */
 export function resetState(state: EmulatorState): void {
   state.machine.replace(state.config.vm);
@@ -15,4 +16,5 @@ export function resetState(state: EmulatorState): void {
   state.loadBalancer.replace(state.config.loadBalancer);
   state.world.reset();
   state.rbac.reset();
+  state.keyVaults.reset();
 }

@@ -5,6 +5,7 @@ import type { EmulatorClock } from './clock.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
 import type { IdentityDirectory } from './identities/directory.js';
+import type { KeyVaults } from './key-vault/key-vaults.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
 import type { Machine } from './machines/machine.js';
 import type { Platforms } from './platforms/platforms.js';
@@ -48,4 +49,6 @@ export interface EmulatorState {
   readonly world: World;
   /** Role definitions, role assignments and `check()` over the world (docs/arm.md). */
   readonly rbac: Rbac;
+  /** Key Vault: vaults (a catalog seam), their secrets, the per-vault authorization rule (docs/key-vault.md). */
+  readonly keyVaults: KeyVaults;
 }

@@ -12,6 +12,7 @@ import { EmulatorClock } from '../core/clock.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
+import { KeyVaults } from '../core/key-vault/key-vaults.js';
 import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
 import { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
@@ -19,6 +20,7 @@ import type { EmulatorState } from '../core/state.js';
 import { localCaOf } from '../core/tls/local-ca.js';
 import { TokenService } from '../core/tokens/service.js';
 import { useConfiguredSources } from '../core/tokens/sources/create.js';
+import { vaultCatalogOf } from '../core/world/key-vault.js';
 import { createWorldRbac } from '../core/world/roles.js';
 import { World } from '../core/world/world.js';
 import { apiNotFound, internalServerError } from '../errors.js';
@@ -30,6 +32,7 @@ import { attestedPlugin } from '../protocols/imds/attested.js';
 import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
 import { IMDS_HEADERS, imdsPlugin } from '../protocols/imds/plugin.js';
 import { scheduledEventsPlugin } from '../protocols/imds/scheduled-events.js';
+import { keyVaultListenerSpec } from '../protocols/key-vault/listener.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
 import { platformListenerSpecs, runningEnvironment } from '../protocols/platforms.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
@@ -66,6 +69,8 @@ export interface EmulatorUrls {
   proxy?: string;
   /** Azure Resource Manager's direct endpoint (docs/arm.md), e.g. `https://127.0.0.1:8172`. */
   arm?: string;
+  /** Key Vault's direct endpoint (docs/key-vault.md), when `keyVault.port` is set. */
+  'key-vault'?: string;
 }
 
 /** A running emulator; `faults`, `clock`, `requestLog`, `patchVm()`, `reset()` come from EmulatorControls. */
@@ -111,13 +116,21 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const identities = new IdentityDirectory(config, machine);
   const now = () => new Date(clock.now()).toISOString();
   const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
+  const rbac = createWorldRbac(config.world, world, now);
   return {
     config,
     clock,
     machine,
     identities,
     world,
-    rbac: createWorldRbac(config.world, world, now),
+    rbac,
+    // Vaults are the world's Microsoft.KeyVault/vaults; their data plane asks the same RBAC (docs/key-vault.md).
+    keyVaults: new KeyVaults({
+      config: config.keyVault,
+      clock,
+      catalog: vaultCatalogOf(world),
+      checker: rbac,
+    }),
     // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
     tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
     scheduledEvents: new ScheduledEvents({
@@ -176,6 +189,9 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   });
   // Azure Resource Manager's direct endpoint (docs/arm.md); the proxy routes management.azure.com to it.
   if (config.arm.enabled) specs.push(armListenerSpec(state));
+  // Key Vault's direct endpoint, when it has a port (without one the surface is reached through the proxy only).
+  // Key Vault (docs/key-vault.md): through the proxy always; a direct endpoint only when `keyVault.port` is set.
+  if (config.keyVault.enabled) specs.push(keyVaultListenerSpec(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
@@ -207,9 +223,6 @@ export function libraryConfig(options: EmulatorOptions): Config {
       ]),
     );
   }
-  // The ARM direct endpoint too (docs/arm.md).
-  const arm = (raw.arm ?? {}) as Record<string, unknown>;
-  raw.arm = { ...arm, port: arm.port ?? 0 };
   raw.logLevel = raw.logLevel ?? 'silent';
   // Unless the caller picks a data directory, tests never write to ~: signing keys stay in memory (unless
   // a key store is given), and what must be a file (the attestation CA, Service Fabric's certificate) goes
@@ -260,6 +273,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 /** Starts an emulator from a resolved config (the CLI's entry point). */
 export async function startWithConfig(config: Config, log: Logger): Promise<EmulatorHandle> {
   const state = createState(config, log);
+  for (const vault of state.keyVaults.seededVaultsNotFound()) {
+    log.warn(
+      { vault },
+      `keyVault.secrets names vault "${vault}", which does not exist: its secrets are not seeded`,
+    );
+  }
   const running: RunningListener[] = [];
   try {
     for (const spec of listenerSpecs(state)) {

@@ -20,7 +20,7 @@ describe('zero config', () => {
     const [vault] = s.world.vaults();
     assert.ok(vault);
     assert.equal(vault.enableRbacAuthorization, true);
-    assert.match(vault.name, /^kv-azimds-[0-9a-f]{6}$/);
+    assert.match(vault.name, /^kv-azimds-[0-9a-f]{8}$/);
     assert.equal(vault.vaultUri, `https://${vault.name}.vault.azure.net/`);
     assert.equal(vault.resourceGroup, s.machine.compute('resourceGroupName'));
     assert.equal(

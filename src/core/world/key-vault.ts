@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../../config/defaults.js';
+import type { VaultCatalog } from '../key-vault/vault.js';
 /**
  * `Microsoft.KeyVault/vaults` resources of the world: the properties ARM serves (VaultProperties in
  * the KeyVault REST spec / azure-mgmt-keyvault) and what the Key Vault data plane needs to authorize
@@ -159,4 +161,25 @@ export function applyAccessPolicies(
     }
   }
   return list;
+}
+
+/**
+ * Name of the zero-config vault of a subscription: `kv-azimds-` + the subscription id's first 8 hex
+ * digits (seed 002's `az account show --query id | cut -f1 -d-`); 18 characters, within Key Vault's 3-24.
+ */
+export function defaultVaultName(subscriptionId: string): string {
+  return `${DEFAULTS.keyVault.defaultVaultPrefix}${subscriptionId.split('-')[0]?.toLowerCase() ?? ''}`;
+}
+
+/** The world's `Microsoft.KeyVault/vaults` as the Key Vault data plane's catalog (src/core/key-vault/vault.ts). */
+export function vaultCatalogOf(world: {
+  vaults(): VaultView[];
+  vaultByName(name: string): VaultView | undefined;
+  defaultVaultName(): string;
+}): VaultCatalog {
+  return {
+    lookup: (name) => world.vaultByName(name),
+    list: () => world.vaults(),
+    defaultVault: () => world.vaultByName(world.defaultVaultName()),
+  };
 }

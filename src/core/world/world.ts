@@ -9,6 +9,7 @@ import { type DerivedVm, deriveVm } from './derived.js';
 import {
   type AccessPolicy,
   applyAccessPolicies,
+  defaultVaultName,
   VAULT_TYPE,
   type VaultView,
   vaultProperties,
@@ -152,8 +153,7 @@ export class World {
   /** The zero-config vault's name: `kv-azimds-` and 6 hex digits of the VM's subscription and group (globally unique names). */
   defaultVaultName(): string {
     const [first] = this.vms();
-    const seed = first ? idKey(first.vm.id) : 'vault';
-    return `kv-azimds-${stableHex(`vault/${seed}`, 6).toLowerCase()}`;
+    return defaultVaultName(first?.machine.compute('subscriptionId') ?? '');
   }
 
   // --- VMs -------------------------------------------------------------------------------------

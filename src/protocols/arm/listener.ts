@@ -5,20 +5,16 @@ import { armError, armErrors, armFaultError } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { armPlugin } from './plugin.js';
 
-/** The direct endpoint's port for a resolved config (`arm.port`, else the IMDS port + 2; 0 stays 0). */
-export function armPort(config: Config): number {
-  if (config.arm.port !== undefined) return config.arm.port;
-  const derived = config.imds.port === 0 ? 0 : config.imds.port + DEFAULTS.arm.portOffset;
-  return derived > 65535 ? 0 : derived;
-}
-
 /**
- * TLS for the direct endpoint: the one seam the proxy branch's local CA fills (seams.md §1). Until it is
- * wired, the direct endpoint serves plain HTTP (the Azure SDKs refuse to send bearer tokens over it;
- * curl, `az rest` and the SDKs with `allowInsecureConnection` work).
+ * The direct endpoint's port for a resolved config: `arm.port`, else the IMDS port + 3 (a port past
+ * 65535: a free one); none when IMDS has port 0 (the library), where the proxy serves ARM unless
+ * `arm.port` asks for a direct endpoint too (its TLS costs a CA and a key at start).
  */
-export function armServerOptions(_state: EmulatorState): Record<string, unknown> {
-  return {};
+export function armPort(config: Config): number | undefined {
+  if (config.arm.port !== undefined) return config.arm.port;
+  if (config.imds.port === 0) return undefined;
+  const derived = config.imds.port + DEFAULTS.arm.portOffset;
+  return derived > 65535 ? 0 : derived;
 }
 
 /**
@@ -27,17 +23,23 @@ export function armServerOptions(_state: EmulatorState): Record<string, unknown>
  */
 export function armListenerSpec(state: EmulatorState): ListenerSpec {
   const { config } = state;
+  const port = armPort(config);
+  const host = config.arm.host ?? config.host;
   return {
     name: 'arm',
-    host: config.arm.host ?? config.host,
-    port: armPort(config),
+    host,
+    ...(port === undefined ? {} : { port }),
     plugins: [{ plugin: armPlugin as never, options: { state } }],
     errors: {
       notFound: (request) => armErrors.noRoute(request.method, request.url.split('?')[0] ?? '/'),
       internal: () => armError500,
       fault: (_request, status, retryAfter) => armFaultError(status, retryAfter),
     },
-    serverOptions: { routerOptions: { maxParamLength: 4096 }, ...armServerOptions(state) },
+    // The direct endpoint speaks TLS with the local CA's leaf (any name by SNI; `host` without SNI).
+    serverOptions: {
+      routerOptions: { maxParamLength: 4096 },
+      ...(port === undefined ? {} : { https: state.localCa.serverOptions(host) }),
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { AzimdsError, controlError } from '../../errors.js';
 import { sendWireError } from '../../server/reply.js';
 import { controlEventsRoutes } from './events.js';
 import { controlIdentitiesRoutes } from './identities.js';
+import { controlKeyVaultRoutes } from './key-vault.js';
 import { controlWorldRoutes } from './world.js';
 
 export interface ControlPluginOptions {
@@ -82,6 +83,9 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
 
   // --- Scheduled events (events.ts) ---------------------------------------------------------
   await app.register(controlEventsRoutes, { state });
+
+  // --- Key Vault: vaults, secret names and versions, set a secret (key-vault.ts) --------------
+  await app.register(controlKeyVaultRoutes, { state });
 
   // --- Clock ----------------------------------------------------------------------------------
   const clockView = () => {
