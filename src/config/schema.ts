@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { attestationSchema } from './attestation.js';
 import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
+import { entraSchema } from './entra.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
 import { loadBalancerSchema } from './load-balancer.js';
@@ -223,6 +224,8 @@ export const configSchema = z.strictObject({
   identity: identitySchema.default(identitySchema.parse({})),
   /** Tokens azimds issues: lifetime, issuer, signing keys (see config/identities.ts). */
   tokens: tokensSchema.default(tokensSchema.parse({})),
+  /** The local Microsoft Entra ID: app registrations, token endpoints, workload issuer (config/entra.ts). */
+  entra: entraSchema.default(entraSchema.parse({})),
   /**
    * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
    * its map of service-principal client ids to secrets, the first one used when no client_id is given.

@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { Attestation } from '../core/attestation/attestation.js';
 import { EmulatorClock } from '../core/clock.js';
+import { EntraDirectory } from '../core/directory/directory.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
@@ -91,13 +92,19 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
   const machine = new Machine(config.vm);
+  const identities = new IdentityDirectory(config, machine);
+  // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
+  const tokens = useConfiguredSources(new TokenService(config, clock), config, {
+    clock,
+    ...(log ? { log } : {}),
+  });
   return {
     config,
     clock,
     machine,
-    identities: new IdentityDirectory(config, machine),
-    // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
-    tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
+    identities,
+    tokens,
+    directory: new EntraDirectory(config, () => identities.tenantId, tokens.keys, clock),
     scheduledEvents: new ScheduledEvents({
       clock,
       vmName: () => machine.compute('name'),
