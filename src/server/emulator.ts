@@ -21,6 +21,7 @@ import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
+import { entraPlugin } from '../protocols/entra/plugin.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { attestedPlugin } from '../protocols/imds/attested.js';
 import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
@@ -135,6 +136,10 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
         { plugin: identityImdsPlugin as never, options: { state } },
         // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
         { plugin: oidcPlugin as never, options: { state } },
+        // Entra's token endpoints and the workload-identity issuer ride there too (docs/entra.md).
+        ...(config.entra.enabled
+          ? [{ plugin: entraPlugin as never, options: { state, workloadIssuer: true } }]
+          : []),
       ],
       errors: {
         notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
