@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { generatedEntraConfig } from '../../core/directory/environment.js';
 import { generatedIdentityConfig } from '../../core/identities/directory.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
@@ -8,6 +9,7 @@ import type { PlatformId } from '../../core/platforms/catalog.js';
 import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
+import { offlineDirectory } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import {
   PLATFORM_LIST_HELP,
@@ -49,7 +51,9 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         // Identities with their generated ids, so client ids can be read off and pinned.
         const machine = new Machine(config.vm);
         const identity = generatedIdentityConfig(config, machine);
-        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity })));
+        // App registrations with their generated ids (secrets masked or left generated).
+        const entra = generatedEntraConfig(config.entra, offlineDirectory(config));
+        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, entra })));
         return;
       }
       const log = createLogger(config.logLevel);
