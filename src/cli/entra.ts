@@ -135,7 +135,9 @@ export function registerFederatedTokenCommand(
     .option('--audience <aud>', 'aud of the token (default api://AzureADTokenExchange)')
     .option('--lifetime <seconds>', 'lifetime in seconds (default entra.workloadIssuer.tokenLifetimeSeconds)')
     .option('--watch', 'keep running and refresh the file at 80% of the lifetime (needs --out)')
-    .action(async (flags: FederatedFlags) => {
+    .action(async (_flags: FederatedFlags, command: Command) => {
+      // `token` has the same config options: commander gives them to whichever command comes first.
+      const flags = command.optsWithGlobals<FederatedFlags>();
       const config = configFromFlags(flags);
       const directory = offlineDirectory(config);
       const lifetime = flags.lifetime === undefined ? undefined : Number(flags.lifetime);
