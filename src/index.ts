@@ -48,6 +48,7 @@ export type {
 } from './core/tokens/provider.js';
 export type { TokenService } from './core/tokens/service.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
+export { entraListenerSpec } from './protocols/entra/listener.js';
 export type { EmulatorControls } from './server/controls.js';
 export {
   buildSurface,
@@ -57,4 +58,3 @@ export {
   startEmulator,
 } from './server/emulator.js';
 export type { RequestLog, RequestLogEntry, RequestLogPage } from './server/request-log.js';
-export { entraListenerSpec } from './protocols/entra/listener.js';
