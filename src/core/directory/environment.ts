@@ -84,5 +84,15 @@ export function generatedEntraConfig(config: EntraConfig, directory: EntraDirect
       })),
     };
   });
-  return { ...config, applications };
+  // Keys in the schema's order, so the printed file prints the same again.
+  const { enabled, domain, tokenLifetimeSeconds, v2Resources, federatedIssuers, workloadIssuer } = config;
+  return {
+    enabled,
+    domain,
+    tokenLifetimeSeconds,
+    v2Resources,
+    applications,
+    federatedIssuers,
+    workloadIssuer,
+  };
 }

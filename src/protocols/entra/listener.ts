@@ -8,19 +8,23 @@ import { entraNotFound, entraPlugin } from './plugin.js';
 
 /**
  * The origin of a request to the `entra` surface: `https://<host>` when it came for one of Entra's
- * public-cloud hosts (through the proxy), else `<scheme>://<Host header>` of the direct endpoint.
- * The Host header is trusted only to choose among these: URLs in documents never name another host
- * than one a client used to reach azimds.
+ * public-cloud hosts (through the proxy), else the direct endpoint's own address: the Host header when it
+ * names this socket (`localhost` or the local address, with the local port), otherwise the local address.
+ * Document URLs therefore never name a host the client did not use to reach azimds, and the
+ * per-origin document cache stays bounded whatever Host headers arrive.
  */
 export function entraOrigin(request: FastifyRequest): string {
-  const scheme = request.protocol;
   const host = (request.headers.host ?? '').toLowerCase();
-  const name = host.replace(/:\d+$/, '');
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d+))?$/.exec(host);
+  const name = m?.[1] ?? '';
   if ((PUBLIC_CLOUD_HOSTS as readonly string[]).includes(name)) return `https://${name}`;
   const address = request.socket.localAddress ?? '127.0.0.1';
   const port = request.socket.localPort;
-  const fallback = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-  return `${scheme}://${/^[a-z0-9.-]+(:\d+)?$|^\[[0-9a-f:.]+\](:\d+)?$/.test(host) ? host : fallback}`;
+  const local = address.includes(':') ? `[${address}]` : address;
+  const scheme = request.protocol;
+  const sameSocket =
+    (name === 'localhost' || name === local) && (m?.[2] === undefined || Number(m[2]) === port);
+  return sameSocket ? `${scheme}://${host}` : `${scheme}://${local}${port ? `:${port}` : ''}`;
 }
 
 /**
