@@ -60,6 +60,16 @@ async function post(url: string, fields: Record<string, string>, headers: Record
 const v2 = (tenant = TENANT) => `/${tenant}/oauth2/v2.0/token`;
 const v1 = (tenant = TENANT) => `/${tenant}/oauth2/token`;
 
+/** A v2 client-credentials request for ARM with a client assertion. */
+const withAssertion = (clientId: string, assertion: string) =>
+  post(v2(), {
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_assertion_type: JWT_BEARER,
+    client_assertion: assertion,
+    scope: ARM,
+  });
+
 /** Verifies a token through the served v2 discovery document and JWKS, like a resource server. */
 async function verify(token: string, audience: string) {
   const discovery = (await imds.inject({ url: `/${TENANT}/v2.0/.well-known/openid-configuration` })).json();
@@ -356,13 +366,7 @@ describe('certificate assertion', () => {
         certificate,
         alg,
       });
-      const res = await post(v2(), {
-        grant_type: 'client_credentials',
-        client_id: certApp.clientId,
-        client_assertion_type: JWT_BEARER,
-        client_assertion: assertion,
-        scope: ARM,
-      });
+      const res = await withAssertion(certApp.clientId, assertion);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const claims = decodeJwt(res.body.access_token as string);
       assert.equal(claims.appidacr, '2');
@@ -376,13 +380,7 @@ describe('certificate assertion', () => {
       audience: discovery.token_endpoint,
       certificate,
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: certApp.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: assertion,
-      scope: ARM,
-    });
+    const res = await withAssertion(certApp.clientId, assertion);
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
   test('an unregistered certificate: 401 AADSTS700027', async () => {
@@ -391,13 +389,7 @@ describe('certificate assertion', () => {
       audience: ENDPOINT,
       certificate: clientCertificate('other'),
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: certApp.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: assertion,
-      scope: ARM,
-    });
+    const res = await withAssertion(certApp.clientId, assertion);
     assertEntraError(res, 401, 'invalid_client', 700027);
   });
   test('an expired assertion: AADSTS700024', async () => {
@@ -407,23 +399,11 @@ describe('certificate assertion', () => {
       certificate,
       now: Math.floor(Date.now() / 1000) - 7200,
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: certApp.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: assertion,
-      scope: ARM,
-    });
+    const res = await withAssertion(certApp.clientId, assertion);
     assertEntraError(res, 400, 'invalid_client', 700024);
   });
   test('a malformed assertion: AADSTS50027', async () => {
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: certApp.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: 'garbage',
-      scope: ARM,
-    });
+    const res = await withAssertion(certApp.clientId, 'garbage');
     assertEntraError(res, 400, 'invalid_request', 50027);
   });
 });
@@ -450,13 +430,7 @@ describe('workload identity', () => {
     const { token } = await imds.state.directory.workloadIssuer.mint({
       subject: 'system:serviceaccount:default:default',
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: token,
-      scope: ARM,
-    });
+    const res = await withAssertion(app.clientId, token);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(decodeJwt(res.body.access_token as string).oid, app.principalId);
   });
@@ -465,13 +439,7 @@ describe('workload identity', () => {
     const { token } = await imds.state.directory.workloadIssuer.mint({
       subject: 'system:serviceaccount:default:other',
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: token,
-      scope: ARM,
-    });
+    const res = await withAssertion(app.clientId, token);
     assertEntraError(res, 400, 'invalid_client', 700213, /subject 'system:serviceaccount:default:other'/);
   });
 
@@ -480,13 +448,7 @@ describe('workload identity', () => {
       subject: 'system:serviceaccount:default:default',
       audience: 'api://x',
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: token,
-      scope: ARM,
-    });
+    const res = await withAssertion(app.clientId, token);
     assertEntraError(res, 400, 'invalid_client', 700212);
   });
 
@@ -494,13 +456,7 @@ describe('workload identity', () => {
     const { token } = await imds.state.directory.workloadIssuer.mint({
       subject: 'system:serviceaccount:default:default',
     });
-    const res = await post(v2(), {
-      grant_type: 'client_credentials',
-      client_id: certApp.clientId,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: token,
-      scope: ARM,
-    });
+    const res = await withAssertion(certApp.clientId, token);
     assertEntraError(res, 400, 'invalid_request', 70021);
   });
 });
