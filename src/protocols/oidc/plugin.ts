@@ -31,8 +31,10 @@ type TenantParams = { tenant: string };
  * - `GET /{tenant}/discovery/keys`, `GET /{tenant}/discovery/v2.0/keys` (JWKS: the signing key and
  *   retired keys whose tokens may still be valid)
  *
- * `{tenant}` is the configured tenant id, `common` or `organizations`. URLs in the documents come from
- * `tokens.publicUrl` or the address the listener is bound to, never from the request's Host header.
+ * `{tenant}` is the configured tenant id, its domain (`entra.domain`), `common` or `organizations`. URLs
+ * in the documents come from `tokens.publicUrl` or the address the listener is bound to, never from the
+ * request's Host header; the `entra` surface passes `baseUrl`, which picks among Entra's hosts and its
+ * own address only (protocols/entra/listener.ts).
  */
 export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (
   app,
