@@ -18,6 +18,7 @@ import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../core/platforms/catalo
 import type { KeyStore } from '../core/tokens/key-store.js';
 import { createKeyStore } from '../core/tokens/service.js';
 import { AzimdsError } from '../errors.js';
+import type { EmulatorHandle } from '../server/emulator.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from './options.js';
 import { parseTokenPlatform } from './platforms.js';
 import { formatEnvironment, type Shell } from './sdk-environment.js';
@@ -181,4 +182,15 @@ export function registerFederatedTokenCommand(
         process.on('SIGTERM', stop);
       });
     });
+}
+
+/** The start banner's Entra lines: the token endpoint on the IMDS listener and how to get credentials. */
+export function entraBannerLines(emulator: EmulatorHandle): string[] {
+  const { config, state } = emulator;
+  if (!config.entra.enabled || !emulator.urls.imds) return [];
+  const [app] = state.directory.servicePrincipals();
+  return [
+    `  Entra  ${emulator.urls.imds}/${state.directory.tenantId}/oauth2/v2.0/token${app ? `   (app ${app.displayName}, client id ${app.clientId})` : ''}`,
+    '         credentials: azimds env --platform service-principal | workload-identity (docs/entra.md)',
+  ];
 }

@@ -9,7 +9,7 @@ import type { PlatformId } from '../../core/platforms/catalog.js';
 import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
-import { offlineDirectory } from '../entra.js';
+import { entraBannerLines, offlineDirectory } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import {
   PLATFORM_LIST_HELP,
@@ -83,6 +83,7 @@ function banner(emulator: EmulatorHandle): string {
     );
   }
   lines.push(...platformBannerLines(emulator));
+  lines.push(...entraBannerLines(emulator));
   lines.push('', 'Point the Azure SDKs at it:');
   for (const [name, value] of sdkEnvironment(emulator.urls)) lines.push(`  export ${name}=${value}`);
   if (emulator.urls.imds) {
