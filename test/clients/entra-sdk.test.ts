@@ -11,13 +11,10 @@
  * HTTPS_PROXY + the local CA) no such option is needed: give `directRoute`'s place a proxy route.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import type { ServicePrincipal } from '../../src/core/directory/service-principal.js';
 import { serviceFabricCertificate } from '../../src/core/platforms/tls-certificate.js';
@@ -26,45 +23,9 @@ import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js
 import { type RunningListener, startListener } from '../../src/server/listener.js';
 import { createLogger } from '../../src/server/logger.js';
 import { clientCertificate } from '../support/entra.js';
+import { type EntraRoute, runClient, type SdkResult } from '../support/entra-route.js';
 
-const run = promisify(execFile);
-const RUNNER = fileURLToPath(new URL('../support/entra-sdk.mjs', import.meta.url));
 const ARM = 'https://management.azure.com/.default';
-
-/**
- * How clients reach Entra: variables every child gets (AZURE_AUTHORITY_HOST, CA trust, proxy) and the
- * options @azure/identity credentials and msal-node need on this route (none through the proxy).
- */
-export interface EntraRoute {
-  env: Record<string, string>;
-  identityOptions: Record<string, unknown>;
-  msalOptions: Record<string, unknown>;
-}
-
-type SdkResult =
-  | { ok: true; token: string }
-  | { ok: false; name?: string; errorCode?: string; message: string };
-
-/** Runs one client with exactly `route.env` + `env` (plus PATH and HOME). */
-async function runClient(
-  route: EntraRoute,
-  env: Record<string, string>,
-  request: Record<string, unknown>,
-): Promise<SdkResult> {
-  const childEnv: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME']) if (process.env[name]) childEnv[name] = process.env[name] as string;
-  Object.assign(childEnv, route.env, env);
-  const isMsal = String(request.client).startsWith('msal');
-  const options = {
-    ...(isMsal ? route.msalOptions : route.identityOptions),
-    ...((request.options as object) ?? {}),
-  };
-  const { stdout } = await run(process.execPath, [RUNNER, JSON.stringify({ ...request, options })], {
-    env: childEnv,
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as SdkResult;
-}
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const certificate = clientCertificate('entra-sdk-test');
