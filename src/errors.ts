@@ -775,3 +775,181 @@ export class AzimdsError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * A Microsoft Entra token-endpoint failure, before the per-request fields are added: the HTTP status,
+ * the OAuth `error`, the AADSTS code and its text (without the `AADSTS<code>: ` prefix).
+ */
+export interface EntraFailure {
+  readonly status: number;
+  readonly error: string;
+  readonly code: number;
+  readonly message: string;
+}
+
+const CERT_DOCS =
+  'Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .';
+const FIC_DOCS =
+  'Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
+
+/** Entra's client-credentials failures (texts as Entra returns them, seen in public issue reports). */
+export const entraErrors = {
+  /** 400 AADSTS900144: a required form parameter is absent. */
+  missingParameter: (name: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 900144,
+    message: `The request body must contain the following parameter: '${name}'.`,
+  }),
+  /** 400 AADSTS900561: the token endpoint was called with another verb than POST. */
+  postOnly: (method: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 900561,
+    message: `The endpoint only accepts POST requests. Received a ${method} request.`,
+  }),
+  /** 400 AADSTS70003: a grant type other than client_credentials. */
+  unsupportedGrantType: (grant: string): EntraFailure => ({
+    status: 400,
+    error: 'unsupported_grant_type',
+    code: 70003,
+    message: `The app requested an unsupported grant type '${grant}'.`,
+  }),
+  /** 400 AADSTS90002: unknown tenant. */
+  tenantNotFound: (tenant: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_tenant',
+    code: 90002,
+    message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+  }),
+  /** 400 AADSTS700016: no app registration with this client id. */
+  unknownApplication: (clientId: string, tenant: string): EntraFailure => ({
+    status: 400,
+    error: 'unauthorized_client',
+    code: 700016,
+    message: `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+  }),
+  /** 401 AADSTS7000218: neither a secret nor an assertion. */
+  credentialMissing: {
+    status: 401,
+    error: 'invalid_client',
+    code: 7000218,
+    message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  } as EntraFailure,
+  /** 401 AADSTS7000215: the secret is not one of the app's. */
+  invalidSecret: (clientId: string): EntraFailure => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000215,
+    message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+  }),
+  /** 401 AADSTS7000222: the secret matched one that has expired. */
+  expiredSecret: (clientId: string): EntraFailure => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000222,
+    message: `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+  }),
+  /** 400 AADSTS50027: the assertion is not a JWT. */
+  malformedAssertion: {
+    status: 400,
+    error: 'invalid_request',
+    code: 50027,
+    message: 'JWT token is invalid or malformed.',
+  } as EntraFailure,
+  /** 400 AADSTS700022-like: client_assertion_type is not the JWT bearer type. */
+  assertionType: (value: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 700022,
+    message: `The provided value for the input parameter 'client_assertion_type' is not valid. Expected value: urn:ietf:params:oauth:client-assertion-type:jwt-bearer. Received value: '${value}'.`,
+  }),
+  /** 401 AADSTS700027: no registered certificate has the assertion's thumbprint. */
+  certificateNotRegistered: (thumbprint: string, clientId: string): EntraFailure => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700027,
+    message: `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+  }),
+  /** 401 AADSTS700027: the signature does not verify. */
+  badSignature: {
+    status: 401,
+    error: 'invalid_client',
+    code: 700027,
+    message: `Client assertion failed signature validation. ${CERT_DOCS}`,
+  } as EntraFailure,
+  /** 401 AADSTS700021: the certificate assertion's iss/sub is not the client id. */
+  assertionClientMismatch: {
+    status: 401,
+    error: 'invalid_client',
+    code: 700021,
+    message: `Client assertion application identifier doesn't match 'client_id' parameter. ${CERT_DOCS}`,
+  } as EntraFailure,
+  /** 401 AADSTS700023: the certificate assertion's aud is not this token endpoint. */
+  assertionAudience: {
+    status: 401,
+    error: 'invalid_client',
+    code: 700023,
+    message: `Client assertion audience claim does not match Realm issuer. ${CERT_DOCS}`,
+  } as EntraFailure,
+  /** 400 AADSTS700024: the assertion is expired or not yet valid (times as Entra prints them). */
+  assertionTimeRange: (now: string, from: string, to: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_client',
+    code: 700024,
+    message: `Client assertion is not within its valid time range. Current time: ${now}, assertion valid from ${from}, expiry time of assertion ${to}. ${CERT_DOCS}`,
+  }),
+  /** 400 AADSTS70021: the app has no federated credential at all. */
+  noFederatedRecord: (issuer: string, subject: string, audience: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 70021,
+    message: `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+  }),
+  /** 400 AADSTS700211/700212/700213: no federated credential of the app matches the issuer, audience or subject. */
+  federatedMismatch: (part: 'issuer' | 'audience' | 'subject', value: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_client',
+    code: { issuer: 700211, audience: 700212, subject: 700213 }[part],
+    message: `No matching federated identity record found for presented assertion ${part} '${value}'. ${FIC_DOCS}`,
+  }),
+  /** 400 AADSTS1002012: a v2 scope without `/.default` in a client-credentials request. */
+  invalidScope: (scope: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_scope',
+    code: 1002012,
+    message: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+  }),
+  /** 400 AADSTS500011: the resource is not an application of the tenant. */
+  resourceNotFound: (resource: string, tenant: string): EntraFailure => ({
+    status: 400,
+    error: 'invalid_resource',
+    code: 500011,
+    message: `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+  }),
+} as const;
+
+/** Entra's timestamp format in error bodies: `2025-04-22 01:01:11Z`. */
+export function entraTimestamp(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/**
+ * The body Entra sends for a token-endpoint failure: `{error, error_description, error_codes,
+ * timestamp, trace_id, correlation_id, error_uri}`; the description ends with
+ * `Trace ID: … Correlation ID: … Timestamp: …` as current Entra writes it. `correlationId` echoes the
+ * client's `client-request-id` when it sent one.
+ */
+export function entraError(failure: EntraFailure, nowMs: number, correlationId: string): WireError {
+  const timestamp = entraTimestamp(nowMs);
+  const traceId = crypto.randomUUID();
+  return jsonError(failure.status, {
+    error: failure.error,
+    error_description: `AADSTS${failure.code}: ${failure.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [failure.code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `https://login.microsoftonline.com/error?code=${failure.code}`,
+  });
+}

@@ -19,6 +19,9 @@ export type { ScheduledEventInput } from './config/scheduled-events.js';
 export type { Config, ConfigInput } from './config/schema.js';
 export { configJsonSchema } from './config/schema.js';
 export type { AttestedDocument } from './core/attestation/attestation.js';
+export type { DirectoryPrincipal, EntraDirectory } from './core/directory/directory.js';
+export { entraEnvironment } from './core/directory/environment.js';
+export type { ServicePrincipal } from './core/directory/service-principal.js';
 export type { ApproveResult, ScheduledEvents } from './core/events/scheduled-events.js';
 export type { EventSource, EventStatus, EventType, ScheduledEvent } from './core/events/types.js';
 export type { FaultRuleView, FaultSet } from './core/faults/fault-set.js';
@@ -67,6 +70,7 @@ export type { AccessPolicy, VaultView } from './core/world/key-vault.js';
 export type { ArmResource, ResourceGroup, Subscription } from './core/world/resource.js';
 export type { World } from './core/world/world.js';
 export { AzimdsError, type AzimdsErrorCode } from './errors.js';
+export { entraListenerSpec } from './protocols/entra/listener.js';
 export type { EmulatorControls } from './server/controls.js';
 export {
   buildSurface,

@@ -243,4 +243,26 @@ export const DEFAULTS = {
     /** Most items per page of a list (`maxresults`); Azure's limit is 25. */
     maxResults: 25,
   },
+  /** The local Microsoft Entra ID: app registrations, the token endpoints, the workload-identity issuer (docs/entra.md). */
+  entra: {
+    /** Entra's routes are served (IMDS listener and the `entra` surface). */
+    enabled: true,
+    /** The tenant's initial domain, accepted in place of the tenant id (`/<domain>/oauth2/v2.0/token`). */
+    domain: 'azimds.onmicrosoft.com',
+    /**
+     * Lifetime of an app-only access token: Entra's client-credential tokens report `expires_in` 3599
+     * (an hour; Entra varies it between 60 and 90 minutes).
+     */
+    tokenLifetimeSeconds: 3599,
+    /** The zero-config app registration: a generated client secret and a federated credential for this subject. */
+    application: { displayName: 'azimds-app', subject: 'system:serviceaccount:default:default' },
+    /** The audience of federated credentials when none is given, and of the workload issuer's tokens (as AKS's webhook projects them). */
+    federatedAudience: 'api://AzureADTokenExchange',
+    workloadIssuer: {
+      /** Path below the IMDS listener's base URL of azimds's workload-identity (cluster) OIDC issuer. */
+      path: '/workload-identity',
+      /** Lifetime of projected service-account tokens: the AKS webhook's default expirationSeconds (3600). */
+      tokenLifetimeSeconds: 3600,
+    },
+  },
 } as const;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { attestationSchema } from './attestation.js';
 import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
+import { entraSchema } from './entra.js';
 import { faultsSchema } from './faults-schema.js';
 import { identitySchema, tokensSchema } from './identities.js';
 import { keyVaultSchema } from './key-vault.js';
@@ -234,6 +235,8 @@ export const configSchema = z.strictObject({
   tokens: tokensSchema.default(tokensSchema.parse({})),
   /** Key Vault: secrets seeded per vault, the direct endpoint (config/key-vault.ts, docs/key-vault.md). */
   keyVault: keyVaultSchema.default(keyVaultSchema.parse({})),
+  /** The local Microsoft Entra ID: app registrations, token endpoints, workload issuer (config/entra.ts). */
+  entra: entraSchema.default(entraSchema.parse({})),
   /**
    * Set when the file is the Go IMDS simulator's `config.json` (see go-simulator.ts): its tenant and
    * its map of service-principal client ids to secrets, the first one used when no client_id is given.

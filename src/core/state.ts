@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { RequestLog } from '../server/request-log.js';
 import type { Attestation } from './attestation/attestation.js';
 import type { EmulatorClock } from './clock.js';
+import type { EntraDirectory } from './directory/directory.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
 import type { IdentityDirectory } from './identities/directory.js';
@@ -34,6 +35,8 @@ export interface EmulatorState {
   readonly identities: IdentityDirectory;
   /** Token issuing: signing keys, the local issuer, the per-(identity, resource) cache. */
   readonly tokens: TokenService;
+  /** The local Entra tenant: app registrations / service principals, the workload-identity issuer (docs/entra.md). */
+  readonly directory: EntraDirectory;
   /** The other managed-identity platforms' secrets, TLS certificate and Arc directory (docs/platforms/). */
   readonly platforms: Platforms;
   /** Fault-injection rules every surface applies (docs/faults.md). */

@@ -9,6 +9,7 @@ import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { Attestation } from '../core/attestation/attestation.js';
 import { EmulatorClock } from '../core/clock.js';
+import { EntraDirectory } from '../core/directory/directory.js';
 import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
 import { IdentityDirectory } from '../core/identities/directory.js';
@@ -27,6 +28,8 @@ import { apiNotFound, internalServerError } from '../errors.js';
 import { armListenerSpec } from '../protocols/arm/listener.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
+import { entraListenerSpec } from '../protocols/entra/listener.js';
+import { entraPlugin } from '../protocols/entra/plugin.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { attestedPlugin } from '../protocols/imds/attested.js';
 import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
@@ -116,7 +119,14 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const identities = new IdentityDirectory(config, machine);
   const now = () => new Date(clock.now()).toISOString();
   const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
-  const rbac = createWorldRbac(config.world, world, now);
+  // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
+  const tokens = useConfiguredSources(new TokenService(config, clock), config, {
+    clock,
+    ...(log ? { log } : {}),
+  });
+  // App registrations (docs/entra.md) are principals of role assignments like managed identities.
+  const directory = new EntraDirectory(config, () => identities.tenantId, tokens.keys, clock);
+  const rbac = createWorldRbac(config.world, world, now, directory);
   return {
     config,
     clock,
@@ -131,8 +141,8 @@ export function createState(config: Config, log?: Logger): EmulatorState {
       catalog: vaultCatalogOf(world),
       checker: rbac,
     }),
-    // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
-    tokens: useConfiguredSources(new TokenService(config, clock), config, { clock, ...(log ? { log } : {}) }),
+    tokens,
+    directory,
     scheduledEvents: new ScheduledEvents({
       clock,
       vmName: () => machine.compute('name'),
@@ -164,6 +174,10 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
         { plugin: identityImdsPlugin as never, options: { state } },
         // OIDC discovery of the local issuer rides on the IMDS listener (docs/managed-identity.md).
         { plugin: oidcPlugin as never, options: { state } },
+        // Entra's token endpoints and the workload-identity issuer ride there too (docs/entra.md).
+        ...(config.entra.enabled
+          ? [{ plugin: entraPlugin as never, options: { state, workloadIssuer: true } }]
+          : []),
       ],
       errors: {
         notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
@@ -174,19 +188,12 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   }
   // Arc, App Service, Service Fabric, ...: one listener each (docs/platforms/).
   specs.push(...platformListenerSpecs(state));
-  // Entra's hosts through the proxy (no port: proxy-only): the local issuer's discovery documents and JWKS
-  // as https://login.microsoftonline.com serves them. The entra branch's entraListenerSpec(state) replaces this.
-  specs.push({
-    name: 'entra',
-    host: config.host,
-    plugins: [
-      { plugin: oidcPlugin as never, options: { state, publicUrl: 'https://login.microsoftonline.com' } },
-    ],
-    errors: {
-      notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
-      internal: () => internalServerError,
-    },
-  });
+  // Entra's hosts through the proxy (docs/entra.md): discovery, JWKS and the token endpoints as
+  // https://login.microsoftonline.com serves them; the IMDS listener serves them directly too.
+  if (config.entra.enabled) {
+    const { port: _direct, ...proxyOnly } = entraListenerSpec(state);
+    specs.push(proxyOnly);
+  }
   // Azure Resource Manager's direct endpoint (docs/arm.md); the proxy routes management.azure.com to it.
   if (config.arm.enabled) specs.push(armListenerSpec(state));
   // Key Vault's direct endpoint, when it has a port (without one the surface is reached through the proxy only).

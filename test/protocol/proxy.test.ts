@@ -150,7 +150,7 @@ describe('proxy', () => {
   });
 
   test('ARM and Key Vault hosts without a surface answer at once: 501 in their error shape', async () => {
-    const off = await startEmulator({ arm: { enabled: false } });
+    const off = await startEmulator({ arm: { enabled: false }, keyVault: { enabled: false } });
     after(() => off.close());
     const proxy = off.urls.proxy as string;
     const ca = off.state.localCa.certPem();

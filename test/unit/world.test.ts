@@ -42,9 +42,30 @@ describe('zero config', () => {
     assert.deepEqual(
       s.rbac
         .assignments()
+        .filter((a) => a.principalId === principalId)
         .map((a) => a.roleDefinitionName)
         .sort(),
       [ROLE_IDS.keyVaultSecretsUser, ROLE_IDS.reader].sort(),
+    );
+  });
+
+  test('the zero-config app registration holds Reader on the VM resource group, and only that', () => {
+    const s = state();
+    const [app] = s.directory.servicePrincipals();
+    assert.ok(app);
+    const group = `/subscriptions/${s.machine.compute('subscriptionId')}/resourceGroups/${s.machine.compute('resourceGroupName')}`;
+    const roles = s.rbac.assignments().filter((a) => a.principalId === app.principalId);
+    assert.deepEqual(
+      roles.map((a) => [a.roleDefinitionName, a.scope.toLowerCase()]),
+      [[ROLE_IDS.reader, group.toLowerCase()]],
+    );
+    assert.equal(
+      s.rbac.check({ principalId: app.principalId, scope: group, action: 'x/read' }).allowed,
+      true,
+    );
+    assert.equal(
+      s.rbac.check({ principalId: app.principalId, scope: group, action: 'x/write' }).allowed,
+      false,
     );
   });
 

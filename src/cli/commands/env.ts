@@ -1,8 +1,10 @@
 import { type Command, Option } from 'commander';
+import type { EntraEnvironment } from '../../core/directory/environment.js';
 import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../../core/platforms/catalog.js';
 import { localCaOf } from '../../core/tls/local-ca.js';
+import { isEntraEnvironment, parseEnvPlatform, printEntraEnvironment } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
-import { environmentFromConfig, formatPlatformEnvironment, parseTokenPlatform } from '../platforms.js';
+import { environmentFromConfig, formatPlatformEnvironment } from '../platforms.js';
 import {
   defaultShell,
   formatEnvironment,
@@ -15,8 +17,9 @@ import {
 
 interface EnvFlags extends ConfigFlags {
   shell?: Shell;
-  platform?: TokenPlatform;
+  platform?: TokenPlatform | EntraEnvironment;
   direct?: boolean;
+  authorityHost?: string;
 }
 
 /** `azimds env`: the variables that send the Azure SDKs to an emulator started with the same flags. */
@@ -35,14 +38,29 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
     )
     .option(
       '--platform <name>',
-      `the platform's variables (unsetting other platforms'): imds, ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/)`,
-      parseTokenPlatform,
+      `the platform's variables (unsetting other platforms'): imds, ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/); workload-identity, service-principal (docs/entra.md)`,
+      parseEnvPlatform,
     )
     .option(
       '--direct',
       'only the direct-endpoint block (AZURE_POD_IDENTITY_AUTHORITY_HOST, NO_PROXY): no proxy, no CA (the block before the proxy existed)',
     )
-    .action((flags: EnvFlags) => {
+    .option(
+      '--authority-host <url>',
+      'AZURE_AUTHORITY_HOST of workload-identity / service-principal (default https://login.microsoftonline.com/)',
+    )
+    .action(async (flags: EnvFlags) => {
+      if (isEntraEnvironment(flags.platform)) {
+        const options = flags.authorityHost ? { authorityHost: flags.authorityHost } : {};
+        await printEntraEnvironment(
+          configFromFlags(flags),
+          flags.platform,
+          flags.shell ?? defaultShell(),
+          out,
+          options,
+        );
+        return;
+      }
       if (flags.platform !== undefined) {
         const env = environmentFromConfig(configFromFlags(flags), flags.platform);
         out.write(formatPlatformEnvironment(env, flags.shell ?? defaultShell()));

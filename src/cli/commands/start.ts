@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { generatedEntraConfig } from '../../core/directory/environment.js';
 import { generatedIdentityConfig } from '../../core/identities/directory.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
@@ -9,6 +10,7 @@ import { warnIfExposed } from '../../core/tokens/sources/secrets.js';
 import { generatedWorldConfig } from '../../core/world/generated-config.js';
 import { type EmulatorHandle, startWithConfig } from '../../server/emulator.js';
 import { createLogger } from '../../server/logger.js';
+import { entraBannerLines, offlineDirectory } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import {
   PLATFORM_LIST_HELP,
@@ -52,7 +54,9 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         const identity = generatedIdentityConfig(config, machine);
         // The world with its vault name and role assignments written out (docs/arm.md).
         const world = generatedWorldConfig(config, machine);
-        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, world })));
+        // App registrations with their generated ids (secrets masked or left generated).
+        const entra = generatedEntraConfig(config.entra, offlineDirectory(config));
+        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, world, entra })));
         return;
       }
       const log = createLogger(config.logLevel);
@@ -92,6 +96,7 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
     );
   }
   lines.push(...platformBannerLines(emulator));
+  lines.push(...entraBannerLines(emulator));
   if (emulator.urls.proxy) {
     // The CA's files exist before any client reads the variables that name them.
     emulator.state.localCa.bundleFile();

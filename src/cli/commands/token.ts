@@ -7,6 +7,7 @@ import { Machine } from '../../core/machines/machine.js';
 import { TokenService } from '../../core/tokens/service.js';
 import { AzimdsError } from '../../errors.js';
 import { imdsTokenBody } from '../../protocols/identity-imds/token-response.js';
+import { registerFederatedTokenCommand } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { urlsFromConfig } from '../sdk-environment.js';
 
@@ -37,14 +38,15 @@ export function registerTokenCommand(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream = process.stderr,
 ): void {
-  withConfigOptions(
+  const token = withConfigOptions(
     program
       .command('token')
       .description(
         'print a managed-identity access token for a resource (from the running emulator, or minted offline)',
       ),
   )
-    .requiredOption('-r, --resource <resource>', 'resource (audience), e.g. https://management.azure.com/')
+    // Checked in the action, not by commander: `token federated` takes no --resource.
+    .option('-r, --resource <resource>', 'resource (audience), e.g. https://management.azure.com/ (required)')
     .addOption(
       new Option('--client-id <id>', 'user-assigned identity by client id').conflicts([
         'objectId',
@@ -67,6 +69,8 @@ export function registerTokenCommand(
     .option('--fresh', 'a new token instead of the cached one (IMDS bypass_cache=true)')
     .option('--json', 'print the whole IMDS response body instead of the bare token')
     .action(async (flags: TokenFlags) => {
+      if (flags.resource === undefined)
+        token.error("error: required option '-r, --resource <resource>' not specified");
       const config = configFromFlags(flags);
       let body: string | undefined;
       if (!flags.offline) {
@@ -80,6 +84,8 @@ export function registerTokenCommand(
         flags.json ? `${body}\n` : `${(JSON.parse(body) as { access_token: string }).access_token}\n`,
       );
     });
+  // `azimds token federated`: a workload-identity (projected service-account) token (docs/entra.md).
+  registerFederatedTokenCommand(token, out, err);
 }
 
 /** IMDS query parameters for the flags. */

@@ -57,7 +57,7 @@ export function accessTokenClaims(input: ClaimsInput): Record<string, unknown> {
 }
 
 /** base64url of `bytes` random bytes: Entra's opaque claims look like this. */
-function opaque(bytes: number): string {
+export function opaque(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 

@@ -2,7 +2,7 @@ import type { WorldConfig } from '../../config/world-schema.js';
 import { AzimdsError } from '../../errors.js';
 import { stableUuid } from '../ids.js';
 import { ROLE_IDS, type RoleDefinition } from '../rbac/built-in-roles.js';
-import { Rbac, type RoleAssignment } from '../rbac/rbac.js';
+import { Rbac, type RbacPrincipal, type RoleAssignment } from '../rbac/rbac.js';
 import { VAULT_TYPE } from './key-vault.js';
 import { parseResourceId, resourceGroupId } from './resource.js';
 import type { World } from './world.js';
@@ -11,10 +11,17 @@ import type { World } from './world.js';
  * The world's RBAC: built-in roles, `world.roleDefinitions`, and either `world.roleAssignments` or the
  * zero-config assignments, derived live from the VMs' identities (so an identity attached later holds
  * them too): each identity of each VM holds Reader on the VM's resource group and Key Vault Secrets
- * User on the zero-config vault. Principals: the world's (VM and stored user-assigned identities).
+ * User on the zero-config vault; the zero-config app registration (docs/entra.md) holds Reader on the
+ * first VM's resource group. Principals: the world's (VM and stored user-assigned identities) and the
+ * directory's service principals (app registrations).
  * @throws AzimdsError `CONFIG_INVALID` when an assignment names an unknown role or identity.
  */
-export function createWorldRbac(config: WorldConfig, world: World, now: () => string): Rbac {
+export function createWorldRbac(
+  config: WorldConfig,
+  world: World,
+  now: () => string,
+  directory?: AppDirectory,
+): Rbac {
   const customRoles: RoleDefinition[] = config.roleDefinitions.map((d) => ({
     name: (d.name ?? stableUuid(`role/${d.roleName}`)).toLowerCase(),
     roleName: d.roleName,
@@ -40,9 +47,9 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
   const explicit: RoleAssignment[] | undefined = config.roleAssignments?.map((a) => {
     let principalId = a.principalId?.toLowerCase();
     if (a.identity !== undefined) {
-      const match = world
-        .principals()
-        .find((p) => p.displayName?.toLowerCase() === a.identity?.toLowerCase());
+      const match = [...world.principals(), ...(directory?.principals() ?? [])].find(
+        (p) => p.displayName?.toLowerCase() === a.identity?.toLowerCase(),
+      );
       if (!match) {
         throw new AzimdsError(
           'CONFIG_INVALID',
@@ -69,16 +76,43 @@ export function createWorldRbac(config: WorldConfig, world: World, now: () => st
   const rbac = new Rbac({
     customRoles,
     ...(explicit ? { assignments: explicit } : {}),
-    ...(explicit ? {} : { defaultAssignments: () => defaultAssignments(world, config, started) }),
+    ...(explicit ? {} : { defaultAssignments: () => defaultAssignments(world, config, started, directory) }),
     now,
   });
   rbac.addPrincipalSource(() => world.principals());
+  if (directory) rbac.addPrincipalSource(() => directory.principals());
   return rbac;
 }
 
+/** The app registrations RBAC knows (src/core/directory): principals, and those zero config grants Reader. */
+export interface AppDirectory {
+  principals(): Iterable<RbacPrincipal>;
+  /** Object ids of the zero-config app registrations (none when `entra.applications` is configured). */
+  zeroConfigPrincipalIds(): readonly string[];
+}
+
 /** The zero-config assignments (see createWorldRbac), with stable GUIDs. */
-function defaultAssignments(world: World, config: WorldConfig, at: string): RoleAssignment[] {
+function defaultAssignments(
+  world: World,
+  config: WorldConfig,
+  at: string,
+  directory: AppDirectory | undefined,
+): RoleAssignment[] {
   const out: RoleAssignment[] = [];
+  const home = world.vms()[0];
+  for (const principalId of home ? (directory?.zeroConfigPrincipalIds() ?? []) : []) {
+    const scope = groupOf((home as { vm: { id: string } }).vm.id);
+    out.push({
+      name: stableUuid(`assignment/default/${principalId}/${ROLE_IDS.reader}/${scope.toLowerCase()}`),
+      scope,
+      roleDefinitionName: ROLE_IDS.reader,
+      principalId,
+      principalType: 'ServicePrincipal',
+      createdOn: at,
+      updatedOn: at,
+      isDefault: true,
+    });
+  }
   const vaultName =
     config.keyVault === false ? undefined : (config.keyVault.name ?? world.defaultVaultName());
   for (const d of world.vms()) {

@@ -7,8 +7,8 @@ import { type DiscoveryInput, discoveryV1, discoveryV2, jwks } from './documents
 
 export interface OidcPluginOptions {
   state: EmulatorState;
-  /** Base URL of the documents' endpoints when served under a fixed name (the proxy's `https://login.microsoftonline.com`); default: publicBaseUrl. */
-  publicUrl?: string;
+  /** The origin clients reach this listener at, per request (the `entra` surface); default `publicBaseUrl`. */
+  baseUrl?: (request: FastifyRequest) => string;
 }
 
 /** Entra's headers on discovery responses: browsers may fetch them, verifiers may cache them for a day. */
@@ -31,10 +31,15 @@ type TenantParams = { tenant: string };
  * - `GET /{tenant}/discovery/keys`, `GET /{tenant}/discovery/v2.0/keys` (JWKS: the signing key and
  *   retired keys whose tokens may still be valid)
  *
- * `{tenant}` is the configured tenant id, `common` or `organizations`. URLs in the documents come from
- * `tokens.publicUrl` or the address the listener is bound to, never from the request's Host header.
+ * `{tenant}` is the configured tenant id, its domain (`entra.domain`), `common` or `organizations`. URLs
+ * in the documents come from `tokens.publicUrl` or the address the listener is bound to, never from the
+ * request's Host header; the `entra` surface passes `baseUrl`, which picks among Entra's hosts and its
+ * own address only (protocols/entra/listener.ts).
  */
-export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { state, publicUrl }) => {
+export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (
+  app,
+  { state, baseUrl: originOf },
+) => {
   const documents = new Map<string, Buffer>();
   let keysSignature = '';
   let keysBody = Buffer.alloc(0);
@@ -43,7 +48,9 @@ export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { s
   const tenantOf = (request: FastifyRequest): string | undefined => {
     const { tenant } = request.params as TenantParams;
     const lower = tenant.toLowerCase();
-    return lower === state.identities.tenantId || MULTI_TENANT.has(lower) ? lower : undefined;
+    if (lower === state.identities.tenantId || MULTI_TENANT.has(lower)) return lower;
+    // The tenant's domain (`<name>.onmicrosoft.com`) names it too; documents then carry the tenant id.
+    return state.directory.resolveTenant(lower);
   };
 
   const discovery =
@@ -51,7 +58,7 @@ export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = async (app, { s
     (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
       const tenant = tenantOf(request);
       if (!tenant) return sendWireError(reply, tenantNotFound((request.params as TenantParams).tenant));
-      const baseUrl = publicUrl ?? publicBaseUrl(app, state);
+      const baseUrl = originOf?.(request) ?? publicBaseUrl(app, state);
       const key = `${version}|${tenant}|${baseUrl}|${state.identities.tenantId}`;
       let body = documents.get(key);
       if (!body) {
