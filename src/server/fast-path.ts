@@ -10,11 +10,20 @@ export type Query = Record<string, string | string[] | undefined>;
 /**
  * The query-string parser of every listener: fastify's router is given this function and the fast
  * path calls it, so both paths see the same parameters (fast-querystring, find-my-way's own default).
- * `search` is the part after `?` (may be empty).
+ * `search` is the part after `?` (may be empty). The result is frozen: routes read it, never change it.
  */
 export function parseQuery(search: string): Query {
-  return search.length === 0 ? {} : (parse(search) as Query);
+  if (search.length === 0) return {};
+  // A client repeating a request (the common case under load) gets the parse of its last one: frozen,
+  // so no route can change what another request reads.
+  if (search === lastSearch) return lastQuery;
+  lastQuery = Object.freeze(parse(search) as Query);
+  lastSearch = search;
+  return lastQuery;
 }
+
+let lastSearch = '';
+let lastQuery: Query = Object.freeze({});
 
 /**
  * One request as a route served on the fast path sees it, whichever way it arrived: from a socket

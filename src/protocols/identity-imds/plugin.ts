@@ -80,17 +80,16 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     );
   }
 
-  // The prepared response of each body: a cached token's body is the same Buffer for a second
-  // (token-response.ts), so its header object is built once per token and second, not per request.
-  const prepared = new WeakMap<Buffer, PreparedResponse>();
+  // The last token sent and its prepared response: a cached token's body changes once a second
+  // (`expires_in`), so the response and its header object are built once per token and second.
+  let last: { token: AccessToken; second: number; response: PreparedResponse } | undefined;
   const sendToken = (exchange: Exchange, token: AccessToken): undefined => {
-    const body = imdsTokenBody(token, nowSeconds(state));
-    let response = prepared.get(body);
-    if (response === undefined) {
-      response = prepareResponse(200, JSON_CONTENT_TYPE, body, IMDS_HEADERS);
-      prepared.set(body, response);
+    const second = nowSeconds(state);
+    if (last?.token !== token || last.second !== second) {
+      const body = imdsTokenBody(token, second);
+      last = { token, second, response: prepareResponse(200, JSON_CONTENT_TYPE, body, IMDS_HEADERS) };
     }
-    return exchange.send(response);
+    return exchange.send(last.response);
   };
 
   // Not `async`: a cached token (nearly every request) is answered without a promise.
