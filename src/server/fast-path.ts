@@ -48,6 +48,11 @@ export class Exchange {
     readonly request?: FastifyRequest,
   ) {}
 
+  /** The request body as the listener's parser left it (a Buffer); undefined on the fast path (GET). */
+  get body(): unknown {
+    return this.request?.body;
+  }
+
   /** Records which managed identity served the request, for the request log (both paths). */
   setIdentity(clientId: string): void {
     this.identity = clientId;
