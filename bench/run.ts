@@ -12,6 +12,7 @@
  *                      not installed); the one at 32 connections is the one targets are checked on
  *   --no-startup       skip the start-up timings
  *   --no-mint          skip the managed-identity first-mint timings
+ *   --no-memory        skip the memory figures
  *   --check            exit 1 when a target is missed
  */
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +31,7 @@ import {
   type Settings,
   startBareServer,
 } from './harness.js';
+import { measureMemory } from './memory.js';
 import { measureFirstMint } from './mint.js';
 import { scenarios } from './scenarios.js';
 
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     loads: { type: 'string' },
     'no-startup': { type: 'boolean', default: false },
     'no-mint': { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
 });
@@ -196,6 +199,20 @@ if (!values['no-mint']) {
   );
   console.log(
     `  LocalIssuer.mint() alone (claims + RS256)          ${fmt(mint.coreMs, 2).padStart(7)} ms (median)`,
+  );
+}
+
+if (!values['no-memory']) {
+  const m = await measureMemory(values.quick ? 20_000 : 100_000);
+  const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+  console.log(`\nmemory of the azimds process (RSS; request log: default 1000 entries, 4 MiB)`);
+  console.log(`  idle after start                                   ${mb(m.idleRss).padStart(9)}`);
+  console.log(
+    `  after ${fmt(m.requests)} instance requests                   ${mb(m.afterRequestsRss).padStart(9)}`,
+  );
+  console.log(
+    `  after ${fmt(m.requests)} more, each a different ${fmt(m.largeUrlLength)}-char URL ${mb(m.afterLargeRss).padStart(9)}` +
+      `  (request log: ${fmt(m.logEntries)} entries, ${mb(m.logBytes)})`,
   );
 }
 

@@ -89,8 +89,11 @@ declare module 'fastify' {
 /**
  * The routes a listener serves ahead of fastify's router, and how it does so. Every concern of a
  * request has one home:
- * - concerns that act on SOME requests (fault rules, and a per-request check such as a Host allow-list)
- *   live in fastify's hooks and tell the fast path cheaply whether they would act (`divert`): such a
+ * - a check every request of the listener passes (a Host allow-list: one Set lookup) is a `gate`: it
+ *   runs first on both paths (fastify's `onRequest` hook, and here before the route); a request it
+ *   rejects takes fastify's path, which answers with the gate's error;
+ * - concerns that act on SOME requests with more than an answer (fault rules: latency, resets) live
+ *   in fastify's hooks and tell the fast path cheaply whether they would act (`divert`): such a
  *   request takes fastify's path, where the one copy of the rule applies;
  * - Azure's checks and rate limits are the route's own code (`FastHandler`), run on both paths;
  * - the request log records each request once: the listener's log controller on fastify's path,
@@ -106,6 +109,7 @@ export class FastPath {
   readonly #exact = new Map<string, FastHandler>();
   readonly #prefixes: Array<[string, FastHandler]> = [];
   readonly #diverts: Array<(request: IncomingMessage) => boolean> = [];
+  readonly #gates: Array<(request: IncomingMessage) => WireError | undefined> = [];
   /** Requests served on the fast path so far (tests show a request took it). */
   served = 0;
 
@@ -123,14 +127,32 @@ export class FastPath {
     this.#diverts.push(predicate);
   }
 
+  /**
+   * Adds a check every request of the listener passes, in the order added (e.g. the Host allow-list:
+   * `gate((r) => (hosts.has(r.headers.host ?? '') ? undefined : misdirectedRequest))`). It returns the
+   * error to answer with, or undefined to let the request on. Runs on every request: keep it cheap.
+   */
+  gate(check: (request: IncomingMessage) => WireError | undefined): void {
+    this.#gates.push(check);
+  }
+
+  /** The first gate's error for `request`, or undefined when every gate lets it on. */
+  checkGates(request: IncomingMessage): WireError | undefined {
+    for (const check of this.#gates) {
+      const error = check(request);
+      if (error !== undefined) return error;
+    }
+    return undefined;
+  }
+
   get empty(): boolean {
     return this.#exact.size === 0 && this.#prefixes.length === 0;
   }
 
   /**
    * The route and `rest` for a request the fast path serves, or undefined for fastify's path: a route
-   * of the table, GET without a body, a path the router would not decode (no `%`, `;`, `#`), and no
-   * general concern that acts on it.
+   * of the table, GET without a body, a path the router would not decode (no `%`, `;`, `#`), no
+   * concern that acts on it (`divert`) and no gate that rejects it.
    */
   match(request: IncomingMessage, path: string): [FastHandler, string] | undefined {
     if (request.method !== 'GET') return undefined;
@@ -152,6 +174,7 @@ export class FastPath {
       if (found === undefined) return undefined;
     }
     for (const divert of this.#diverts) if (divert(request)) return undefined;
+    if (this.#gates.length > 0 && this.checkGates(request) !== undefined) return undefined;
     this.served++;
     return found;
   }

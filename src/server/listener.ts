@@ -37,6 +37,12 @@ export interface ListenerSpec {
   headers?: Readonly<Record<string, string>>;
   /** Extra fastify server options (e.g. `https`). */
   serverOptions?: Record<string, unknown>;
+  /**
+   * Checks every request passes before anything else, on fastify's path and on the fast path alike
+   * (server/fast-path.ts, `FastPath.gate`): e.g. a Host allow-list. Each returns the error to answer
+   * with (sent with `headers`), or undefined.
+   */
+  gates?: ReadonlyArray<(request: IncomingMessage) => WireError | undefined>;
   /** Fault injection and the request log for this listener (every surface but the control API's). */
   instrument?: { faults: FaultSet; requestLog: RequestLog };
   /**
@@ -108,6 +114,16 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
+  if (spec.gates?.length) {
+    // Gates (e.g. a Host allow-list) come first on fastify's path, the 404 handler's requests included;
+    // the fast path runs the same functions (FastPath.gate).
+    for (const gate of spec.gates) fastPath.gate(gate);
+    app.addHook('onRequest', (request, reply, done) => {
+      const rejected = fastPath.checkGates(request.raw);
+      if (rejected === undefined) return done();
+      sendWireError(reply, rejected, spec.headers);
+    });
+  }
   if (spec.instrument) {
     const { faults } = spec.instrument;
     // Fault rules act on fastify's path only: while one is active, every request takes it.

@@ -6,11 +6,13 @@
  * and the request log with its redaction. Each test also shows which path served the request.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import type { EmulatorState } from '../../src/core/state.js';
+import { imdsErrors } from '../../src/errors.js';
 import { createState, libraryConfig, listenerSpecs } from '../../src/server/emulator.js';
-import { type RunningListener, startListener } from '../../src/server/listener.js';
+import { type ListenerSpec, type RunningListener, startListener } from '../../src/server/listener.js';
 
 const V = '2025-04-07';
 const INSTANCE = `/metadata/instance?api-version=${V}`;
@@ -25,13 +27,16 @@ interface Imds {
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
 }
 
-async function openImds(options: Record<string, unknown> = {}): Promise<Imds> {
+async function openImds(
+  options: Record<string, unknown> = {},
+  gates?: NonNullable<ListenerSpec['gates']>,
+): Promise<Imds> {
   const config = libraryConfig(options);
   const log = pino({ level: 'silent' });
   const state = createState(config, log);
   const spec = listenerSpecs(state).find((s) => s.name === 'imds');
   assert.ok(spec);
-  const listener = await startListener(spec, log);
+  const listener = await startListener(gates ? { ...spec, gates } : spec, log);
   return {
     state,
     listener,
@@ -183,5 +188,42 @@ describe('fast path: rate limit, faults and the request log', () => {
     assert.equal(entry?.query.client_secret, '[redacted]');
     assert.equal(entry?.identity, imds.state.identities.current.systemAssigned?.clientId);
     assert.ok(!JSON.stringify(entries).includes('hunter2'));
+  });
+});
+
+describe('fast path: gates', () => {
+  let imds: Imds;
+  // A Host allow-list as a gate: one Set lookup per request, on both paths.
+  const hosts = new Set<string>();
+  before(async () => {
+    imds = await openImds({}, [(r) => (hosts.has(r.headers.host ?? '') ? undefined : imdsErrors.notFound)]);
+    hosts.add(new URL(imds.listener.url).host);
+  });
+  after(() => imds.listener.app.close());
+
+  const getWithHost = (path: string, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL(imds.listener.url);
+      httpRequest(
+        { host: url.hostname, port: url.port, path, headers: { ...METADATA, Host: host } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+
+  test('a request the gate lets on is served on the fast path', async () => {
+    const [status, n] = await counted(imds, () => getWithHost(INSTANCE, new URL(imds.listener.url).host));
+    assert.deepEqual([status, n], [200, 1]);
+  });
+
+  test("a request the gate rejects gets the gate's answer on every route, the fast path's included", async () => {
+    for (const path of [INSTANCE, TOKEN, '/metadata/nothing-here']) {
+      const [status, n] = await counted(imds, () => getWithHost(path, 'evil.example'));
+      assert.deepEqual([status, n], [404, 0], path);
+    }
   });
 });
