@@ -27,8 +27,8 @@ let lastQuery: Query = Object.freeze({});
 
 /**
  * One request as a route served on the fast path sees it, whichever way it arrived: from a socket
- * straight to the route (`fromSocket`), or through fastify's router (`inject()`, requests some
- * general concern acts on: see `FastPath`). The route answers with `send()`/`fail()`; both write
+ * straight to the route (the listener's dispatcher), or through fastify's router (`inject()`, other
+ * verbs, requests some general concern acts on: see `FastPath`). The route answers with `send()`/`fail()`; both write
  * pre-serialized bytes on the raw response.
  */
 export class Exchange {
@@ -129,7 +129,7 @@ export class FastPath {
 
   /**
    * Adds a check every request of the listener passes, in the order added (e.g. the Host allow-list:
-   * `gate((r) => (hosts.has(r.headers.host ?? '') ? undefined : misdirectedRequest))`). It returns the
+   * `gate((r) => (hosts.has(r.headers.host ?? '') ? undefined : hostNotAllowed))`). It returns the
    * error to answer with, or undefined to let the request on. Runs on every request: keep it cheap.
    */
   gate(check: (request: IncomingMessage) => WireError | undefined): void {
