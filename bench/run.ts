@@ -204,7 +204,7 @@ if (!values['no-mint']) {
 
 if (!values['no-memory']) {
   const m = await measureMemory(values.quick ? 20_000 : 100_000);
-  const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+  const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
   console.log(`\nmemory of the azimds process (RSS; request log: default 1000 entries, 4 MiB)`);
   console.log(`  idle after start                                   ${mb(m.idleRss).padStart(9)}`);
   console.log(
