@@ -85,8 +85,9 @@ export function redactUrl(url: string): string {
 export const ENTRY_OVERHEAD_BYTES = 120;
 
 /** Bytes an entry's own strings hold (their length: URLs and addresses are one-byte strings). */
-function entryBytes(url: string, client: string): number {
-  return ENTRY_OVERHEAD_BYTES + url.length + client.length;
+function entryBytes(url: string, client: string | undefined): number {
+  // `client` is undefined when the socket closed before the response ended (fastify's `request.ip`).
+  return ENTRY_OVERHEAD_BYTES + url.length + (client?.length ?? 0);
 }
 
 // One preallocated record per slot, overwritten in place: recording allocates nothing.
