@@ -9,10 +9,12 @@
  * bounded in time and in requests. The servers' own CPU time per request is read from the children,
  * so a saturated load generator cannot hide a difference.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EmulatorOptions } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -36,9 +38,12 @@ export interface Scenario {
   surface?: string;
   /** `startEmulator()` options (JSON-serializable) of the azimds child. */
   options?: EmulatorOptions;
-  /** True: the headline figure compared to the target. */
+  /** A headline figure (bold in docs/performance.md). */
   headline?: boolean;
-  /** A ratio target of its own (checked like the headline's). */
+  /**
+   * The req/s ratio azimds/bare this scenario must reach on the closed loop at 32 connections (the
+   * `target` load); undefined: reported only. `--check` fails the run when one is missed.
+   */
   target?: number;
 }
 
@@ -47,25 +52,57 @@ export function scenario(name: string, path: string, more: Omit<Scenario, 'name'
   return { name, path, ...more };
 }
 
+/**
+ * One load a scenario is measured under: the load generator and its number of keep-alive connections.
+ * `node`: the closed loop of this file (raw sockets; latency of every request). `wrk`: wrk itself
+ * (`wrk -t1`, closed loop too; p50/p99 from its `--latency` report), or `node` where wrk is not installed.
+ */
+export interface Load {
+  generator: 'node' | 'wrk';
+  connections: number;
+  /** The load targets are checked on. */
+  target?: boolean;
+}
+
+/** `node c10`, `wrk c32`: how a load is named in the report. */
+export function loadName(load: Load): string {
+  return `${load.generator} c${load.connections}`;
+}
+
 /** How long and how hard to load the servers. */
 export interface Settings {
   /** Measured rounds per server. */
   rounds: number;
-  /** Length of one round. */
+  /** Length of one round (wrk rounds: whole seconds, at least 1). */
   roundMs: number;
   /** Unmeasured load per server before the rounds (JIT, caches). */
   warmupMs: number;
-  /** Concurrent keep-alive connections. */
-  connections: number;
-  /** Upper bound of requests in one round, whatever its length. */
+  /** The loads every scenario runs under, in this order. */
+  loads: Load[];
+  /** Upper bound of requests in one round of the node generator, whatever its length. */
   maxRequestsPerRound: number;
 }
+
+/** wrk when it is on PATH (checked once). */
+export const HAVE_WRK = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 after printing its version.
+    return (error as { status?: number }).status === 1;
+  }
+})();
 
 export const DEFAULT_SETTINGS: Settings = {
   rounds: 5,
   roundMs: 2000,
   warmupMs: 1500,
-  connections: 10,
+  loads: [
+    { generator: 'node', connections: 10 },
+    { generator: HAVE_WRK ? 'wrk' : 'node', connections: 32, target: true },
+    { generator: HAVE_WRK ? 'wrk' : 'node', connections: 64 },
+  ],
   maxRequestsPerRound: 1_000_000,
 };
 
@@ -82,9 +119,12 @@ export interface LoadResult {
   /** Responses whose status was not the expected one, and broken connections. */
   errors: number;
   elapsedMs: number;
-  /** Latency of every completed request, in ms (unsorted). */
-  latencies: Float64Array;
-  /** CPU the load generator used, as a fraction of one core (near 1 means it limited the run). */
+  /** Latency of every completed request, in ms (unsorted); wrk reports percentiles instead. */
+  latencies?: Float64Array;
+  /** wrk's p50 and p99, in ms. */
+  p50?: number;
+  p99?: number;
+  /** CPU the load generator used, as a fraction of one core (near 1 means it limited the run); NaN for wrk. */
   clientCpu: number;
 }
 
@@ -182,6 +222,65 @@ export function runLoad(
       socket.on('close', finished);
     }
   });
+}
+
+/** wrk's Lua script for a scenario: method, headers (none but Host unless given) and body. */
+function wrkScript(s: Scenario): string {
+  const lua = (v: string) => JSON.stringify(v); // a JSON string is a valid Lua string literal here
+  let script = `wrk.method = ${lua(s.method ?? 'GET')}\nwrk.headers = {}\n`;
+  for (const [name, value] of Object.entries(s.headers ?? { Metadata: 'true' })) {
+    script += `wrk.headers[${lua(name)}] = ${lua(value)}\n`;
+  }
+  if (s.body !== undefined) script += `wrk.body = ${lua(s.body)}\n`;
+  return script;
+}
+
+const WRK_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** A duration as wrk prints it (`312.00us`, `1.20ms`) in ms. */
+function wrkMs(text: string | undefined): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '');
+  return m ? Number(m[1]) * (WRK_UNITS[m[2] as string] ?? Number.NaN) : Number.NaN;
+}
+
+/**
+ * Closed-loop load with wrk (`-t1 -c<connections> --latency`) for whole seconds. Errors: responses
+ * whose status class differs from the expected one (wrk counts non-2xx/3xx) and socket errors.
+ */
+export async function runWrk(
+  target: LoadTarget,
+  s: Scenario,
+  durationMs: number,
+  connections: number,
+): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'azimds-bench-'));
+  const script = join(dir, 'scenario.lua');
+  writeFileSync(script, wrkScript(s));
+  const seconds = Math.max(1, Math.round(durationMs / 1000));
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script];
+  const url = `http://${target.host}:${target.port}${s.path}`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('wrk', [...args, url], { encoding: 'utf8' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const count = /(\d+) requests in ([\d.]+)(ms|s|m)/.exec(out);
+  if (!count) throw new Error(`cannot read wrk's report:\n${out}`);
+  const requests = Number(count[1]);
+  const elapsedMs = wrkMs(`${count[2]}${count[3]}`);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socket = socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0;
+  const expected = s.status ?? 200;
+  const wrongStatus = expected >= 200 && expected < 400 ? non2xx : requests - non2xx;
+  return {
+    requests,
+    errors: wrongStatus + socket,
+    elapsedMs,
+    p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
+    p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
+    clientCpu: Number.NaN,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,6 +460,7 @@ export interface ServerFigures {
 
 export interface Comparison {
   scenario: Scenario;
+  load: Load;
   response: { status: number; bytes: number };
   bare: ServerFigures;
   azimds: ServerFigures;
@@ -376,23 +476,32 @@ interface RoundFigures {
   rps: number;
   cpuPerRequestUs: number;
   clientCpu: number;
-  latencies: Float64Array;
+  latencies?: Float64Array;
+  p50?: number;
+  p99?: number;
   requests: number;
   errors: number;
 }
 
-async function round(server: ServerProcess, target: LoadTarget, s: Scenario, ms: number, settings: Settings) {
+async function round(
+  server: ServerProcess,
+  target: LoadTarget,
+  s: Scenario,
+  ms: number,
+  settings: Settings,
+  load: Load,
+): Promise<RoundFigures> {
   const cpuBefore = await server.cpuMicros();
-  const r = await runLoad(target, s, ms, settings.connections, settings.maxRequestsPerRound);
+  const r =
+    load.generator === 'wrk'
+      ? await runWrk(target, s, ms, load.connections)
+      : await runLoad(target, s, ms, load.connections, settings.maxRequestsPerRound);
   const cpuAfter = await server.cpuMicros();
   return {
+    ...r,
     rps: (r.requests / r.elapsedMs) * 1000,
     cpuPerRequestUs: (cpuAfter - cpuBefore) / Math.max(1, r.requests),
-    clientCpu: r.clientCpu,
-    latencies: r.latencies,
-    requests: r.requests,
-    errors: r.errors,
-  } satisfies RoundFigures;
+  };
 }
 
 export function median(values: readonly number[]): number {
@@ -408,17 +517,27 @@ export function quantile(sorted: Float64Array, p: number): number {
 }
 
 function summarize(rounds: RoundFigures[]): ServerFigures {
-  const all = new Float64Array(rounds.reduce((n, r) => n + r.latencies.length, 0));
-  let offset = 0;
-  for (const r of rounds) {
-    all.set(r.latencies, offset);
-    offset += r.latencies.length;
+  let p50: number;
+  let p99: number;
+  if (rounds.every((r) => r.latencies !== undefined)) {
+    const all = new Float64Array(rounds.reduce((n, r) => n + (r.latencies?.length ?? 0), 0));
+    let offset = 0;
+    for (const r of rounds) {
+      all.set(r.latencies ?? [], offset);
+      offset += r.latencies?.length ?? 0;
+    }
+    all.sort();
+    p50 = quantile(all, 0.5);
+    p99 = quantile(all, 0.99);
+  } else {
+    // wrk reports percentiles per round: their medians.
+    p50 = median(rounds.map((r) => r.p50 ?? Number.NaN));
+    p99 = median(rounds.map((r) => r.p99 ?? Number.NaN));
   }
-  all.sort();
   return {
     rps: median(rounds.map((r) => r.rps)),
-    p50: quantile(all, 0.5),
-    p99: quantile(all, 0.99),
+    p50,
+    p99,
     cpuPerRequestUs: median(rounds.map((r) => r.cpuPerRequestUs)),
     clientCpu: Math.max(...rounds.map((r) => r.clientCpu)),
     requests: rounds.reduce((n, r) => n + r.requests, 0),
@@ -432,11 +551,17 @@ export function startBareServer(): Promise<ServerProcess> {
 }
 
 /**
- * Compares azimds with the bare server on one scenario: starts azimds with the scenario's options,
- * captures its response, makes the bare server replay it (and checks it does, byte for byte), warms
- * both up, then runs alternating rounds.
+ * Compares azimds with the bare server on one scenario under each of `settings.loads`: starts azimds
+ * with the scenario's options, captures its response, makes the bare server replay it (and checks it
+ * does, byte for byte), then per load warms both up and runs alternating rounds. `onResult` sees each
+ * load's comparison as soon as it is measured.
  */
-export async function compare(s: Scenario, bare: ServerProcess, settings: Settings): Promise<Comparison> {
+export async function compare(
+  s: Scenario,
+  bare: ServerProcess,
+  settings: Settings,
+  onResult: (comparison: Comparison) => void = () => {},
+): Promise<Comparison[]> {
   const azimds = await ServerProcess.start('./servers/azimds.ts', [JSON.stringify(s.options ?? {})]);
   try {
     const urls = azimds.ready.urls as Record<string, string>;
@@ -453,32 +578,38 @@ export async function compare(s: Scenario, bare: ServerProcess, settings: Settin
     await bare.ask(serveMessage(response), 'serving');
     assertSameResponse(response, await capture(bareTarget, s));
 
-    await round(bare, bareTarget, s, settings.warmupMs, settings);
-    await round(azimds, azimdsTarget, s, settings.warmupMs, settings);
-
-    const bareRounds: RoundFigures[] = [];
-    const azimdsRounds: RoundFigures[] = [];
-    for (let i = 0; i < settings.rounds; i++) {
-      // ABBA: bare first on even rounds, azimds first on odd ones.
-      if (i % 2 === 0) {
-        bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings));
-        azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings));
-      } else {
-        azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings));
-        bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings));
+    const results: Comparison[] = [];
+    for (const load of settings.loads) {
+      await round(bare, bareTarget, s, settings.warmupMs, settings, load);
+      await round(azimds, azimdsTarget, s, settings.warmupMs, settings, load);
+      const bareRounds: RoundFigures[] = [];
+      const azimdsRounds: RoundFigures[] = [];
+      for (let i = 0; i < settings.rounds; i++) {
+        // ABBA: bare first on even rounds, azimds first on odd ones.
+        if (i % 2 === 0) {
+          bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings, load));
+          azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings, load));
+        } else {
+          azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings, load));
+          bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings, load));
+        }
       }
+      const bareFigures = summarize(bareRounds);
+      const azimdsFigures = summarize(azimdsRounds);
+      const comparison: Comparison = {
+        scenario: s,
+        load,
+        response: { status: response.status, bytes: response.body.length },
+        bare: bareFigures,
+        azimds: azimdsFigures,
+        ratio: azimdsFigures.rps / bareFigures.rps,
+        pairedRatio: median(azimdsRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN))),
+        cpuRatio: bareFigures.cpuPerRequestUs / azimdsFigures.cpuPerRequestUs,
+      };
+      results.push(comparison);
+      onResult(comparison);
     }
-    const bareFigures = summarize(bareRounds);
-    const azimdsFigures = summarize(azimdsRounds);
-    return {
-      scenario: s,
-      response: { status: response.status, bytes: response.body.length },
-      bare: bareFigures,
-      azimds: azimdsFigures,
-      ratio: azimdsFigures.rps / bareFigures.rps,
-      pairedRatio: median(azimdsRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN))),
-      cpuRatio: bareFigures.cpuPerRequestUs / azimdsFigures.cpuPerRequestUs,
-    };
+    return results;
   } finally {
     await azimds.stop();
   }

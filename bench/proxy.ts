@@ -60,9 +60,12 @@ export async function compareProxy(settings: Settings): Promise<ProxyComparison>
     };
     const direct = target(urls.imds);
     const proxied = target(urls.proxy);
+    // The node closed loop (it sends the absolute-form request line a proxy takes) at the load targets
+    // are checked on: 32 connections by default.
+    const connections = settings.loads.find((l) => l.target)?.connections ?? 32;
     const round = async (to: { host: string; port: number }, s: Scenario, ms: number) => {
       const before = await azimds.cpuMicros();
-      const r = await runLoad(to, s, ms, settings.connections, settings.maxRequestsPerRound);
+      const r = await runLoad(to, s, ms, connections, settings.maxRequestsPerRound);
       const after = await azimds.cpuMicros();
       return {
         rps: (r.requests / r.elapsedMs) * 1000,

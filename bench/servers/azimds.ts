@@ -1,7 +1,8 @@
 /**
  * Bench child: azimds from the built package (dist/), as users run it. Started by the harness with
  * `fork()` and no loader, so nothing but dist/ and Node itself runs in this process. Protocol (IPC):
- * → `{ type: 'ready', urls }`; ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'close'` → exits.
+ * → `{ type: 'ready', urls }`; ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'memory'` →
+ * `{ type: 'memory', rss, heapUsed, logBytes, logEntries }` (bytes); ← `'close'` → exits.
  *
  * argv[2]: startEmulator options as JSON (the scenario's `options`).
  */
@@ -13,6 +14,11 @@ const handle = await lib.startEmulator(JSON.parse(process.argv[2] ?? '{}'));
 
 process.on('message', (message) => {
   if (message === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
+  if (message === 'memory') {
+    const { rss, heapUsed } = process.memoryUsage();
+    const logEntries = handle.requestLog.entries().entries.length;
+    process.send?.({ type: 'memory', rss, heapUsed, logBytes: handle.requestLog.bytes, logEntries });
+  }
   if (message === 'close') void handle.close().then(() => process.exit(0));
 });
 process.send?.({ type: 'ready', urls: handle.urls });

@@ -13,4 +13,5 @@ export const controlSchema = z.strictObject({
 /** `requestLog:` — the in-memory log of requests the surfaces served. */
 export const requestLogSchema = z.strictObject({
   size: z.number().int().min(0).max(1_000_000).default(DEFAULTS.requestLog.size),
+  maxBytes: z.number().int().min(1024).default(DEFAULTS.requestLog.maxBytes),
 });

@@ -144,6 +144,12 @@ export const DEFAULTS = {
   requestLog: {
     /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
     size: 1000,
+    /**
+     * Memory the log's entries may hold, in bytes (each entry counts its URL, its client address and
+     * 120 bytes of its own); the oldest entries go first when long URLs would exceed it. 4 MiB: the
+     * default 1000 entries of URLs up to about 4 KB.
+     */
+    maxBytes: 4 * 1024 * 1024,
     /** Longest a `GET /logs?wait=` long poll (and `azimds logs --follow`) waits for new entries, in milliseconds. */
     maxWaitMs: 60_000,
   },

@@ -151,7 +151,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     attestation: new Attestation({ clock, machine, config: config.attestation, dataDir: config.dataDir }),
     loadBalancer: new LoadBalancer(config.loadBalancer, machine),
     faults,
-    requestLog: new RequestLog(config.requestLog.size, clock),
+    requestLog: new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes),
     platforms: new Platforms(config, clock),
     localCa: localCaOf(config),
   };

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -10,14 +11,16 @@ import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
 import { AzimdsError, internalServerError, malformedRequest, type WireError } from '../errors.js';
 import { acceptAnyBody } from './any-body.js';
+import { Exchange, FastPath, parseQuery, runHandler } from './fast-path.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
-import { sendWireError } from './reply.js';
+import { preparedWireError, sendWireError, writePrepared } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
 
 /** How a surface answers what no route of it handles, in its own platform's error shape. */
 export interface SurfaceErrors {
   notFound(request: FastifyRequest): WireError;
-  internal(request: FastifyRequest, error: unknown): WireError;
+  /** `request` is undefined on the fast path (server/fast-path.ts). */
+  internal(request: FastifyRequest | undefined, error: unknown): WireError;
   /** The statuses fault injection sends (default: by path, see server/faults.ts). */
   fault?: FaultErrors;
 }
@@ -35,6 +38,12 @@ export interface ListenerSpec {
   headers?: Readonly<Record<string, string>>;
   /** Extra fastify server options (e.g. `https`). */
   serverOptions?: Record<string, unknown>;
+  /**
+   * Checks every request passes before anything else, on fastify's path and on the fast path alike
+   * (server/fast-path.ts, `FastPath.gate`): e.g. a Host allow-list. Each returns the error to answer
+   * with (sent with `headers`), or undefined.
+   */
+  gates?: ReadonlyArray<(request: IncomingMessage) => WireError | undefined>;
   /** Fault injection and the request log for this listener (every surface but the control API's). */
   instrument?: { faults: FaultSet; requestLog: RequestLog };
   /**
@@ -53,6 +62,12 @@ export interface RunningListener {
   port: number;
 }
 
+/** `log` with a `child()` that returns the same logger (bindings of children are dropped). */
+function selfChildLogger(log: Logger): FastifyBaseLogger {
+  const self: FastifyBaseLogger = Object.create(log, { child: { value: () => self } });
+  return self;
+}
+
 /** Schema compilers for `schemaController`: a route that declares a schema fails at registration. */
 function noSchemas() {
   return () => {
@@ -62,32 +77,58 @@ function noSchemas() {
 
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
+  const listenerLog = log.child({ listener: spec.name });
   const app = Fastify({
-    loggerInstance: log.child({ listener: spec.name }) as FastifyBaseLogger,
+    // Every request logs through the listener's logger itself: a pino child per request (fastify's
+    // default, to bind a request id) cost more than the rest of an IMDS request, and a custom
+    // `childLoggerFactory` makes fastify validate the logger it returns on every request (an array
+    // filter). A logger whose `child()` is itself does neither (see docs/performance.md).
+    loggerInstance: selfChildLogger(listenerLog),
     // Requests are recorded by the request log; fastify's per-request lines would cost throughput.
     // With `instrument`, the controller records each finished request in the request log instead.
     logController: spec.instrument
       ? new RequestLogController(spec.name, spec.instrument.requestLog)
       : new LogController({ disableRequestLogging: true }),
-    // Every request logs through the listener's logger itself: a pino child per request (fastify's
-    // default, to bind a request id) cost more than the rest of an IMDS request (see docs/performance.md).
-    childLoggerFactory: (logger) => logger,
     // Routes check requests themselves (Azure's error bodies), never with JSON schemas; compilers that
     // refuse spare loading ajv and fast-json-stringify, most of a cold start-up.
     schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
     // HEAD is not an IMDS verb: let it reach the routes' 405 handling instead of mirroring GET.
     exposeHeadRoutes: false,
-    routerOptions: { maxParamLength: 4096 },
     forceCloseConnections: true,
     return503OnClosing: false,
     // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
     frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest(400), spec.headers),
     ...spec.serverOptions,
+    // The fast path parses queries with the same function (server/fast-path.ts).
+    routerOptions: {
+      maxParamLength: 4096,
+      ...(spec.serverOptions?.routerOptions as Record<string, unknown> | undefined),
+      querystringParser: parseQuery,
+    },
   });
+  const fastPath = new FastPath((error, res) => {
+    listenerLog.error({ err: error }, 'unhandled error while serving a request');
+    if (res.headersSent) res.destroy();
+    else writePrepared(res, preparedWireError(spec.errors.internal(undefined, error), spec.headers));
+  });
+  app.decorate('azimdsFastPath', fastPath);
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
+  if (spec.gates?.length) {
+    // Gates (e.g. a Host allow-list) come first on fastify's path, the 404 handler's requests included;
+    // the fast path runs the same functions (FastPath.gate).
+    for (const gate of spec.gates) fastPath.gate(gate);
+    app.addHook('onRequest', (request, reply, done) => {
+      const rejected = fastPath.checkGates(request.raw);
+      if (rejected === undefined) return done();
+      sendWireError(reply, rejected, spec.headers);
+    });
+  }
   if (spec.instrument) {
+    const { faults } = spec.instrument;
+    // Fault rules act on fastify's path only: while one is active, every request takes it.
+    fastPath.divert(() => faults.active);
     // First hook of every route (the 404 handler too); one boolean read while no fault rule is active.
     app.addHook(
       'onRequest',
@@ -113,7 +154,54 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     return sendWireError(reply, spec.errors.internal(request, error) ?? internalServerError, spec.headers);
   });
   for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
+  serveFastPath(app, spec, fastPath);
   return app;
+}
+
+/**
+ * Puts the fast path in front of fastify's request handler on the listener's server: a request the fast
+ * path serves (see `FastPath.match`) goes straight to its route and is recorded in the request log;
+ * every other request goes to fastify as before. `inject()` always takes fastify's path.
+ */
+function serveFastPath(app: FastifyInstance, spec: ListenerSpec, fastPath: FastPath): void {
+  if (fastPath.empty) return;
+  const server = app.server;
+  const [general] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (general === undefined) return;
+  server.removeListener('request', general);
+  const requestLog = spec.instrument?.requestLog;
+  const surface = spec.name;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const found = fastPath.match(req, q < 0 ? url : url.slice(0, q));
+    if (found === undefined) return general(req, res);
+    const start = performance.now();
+    const ip = req.socket.remoteAddress ?? '';
+    const exchange = new Exchange(
+      'GET',
+      url,
+      parseQuery(q < 0 ? '' : url.slice(q + 1)),
+      req.headers,
+      ip,
+      res,
+    );
+    const done = runHandler(found[0], exchange, found[1], (error) => fastPath.internal(error, res));
+    if (requestLog === undefined || requestLog.size === 0) return;
+    const record = () =>
+      requestLog.record(
+        surface,
+        'GET',
+        url,
+        ip,
+        res.headersSent ? res.statusCode : null,
+        performance.now() - start,
+        exchange.identity,
+        undefined,
+      );
+    if (done === undefined) record();
+    else void done.then(record);
+  });
 }
 
 /** Builds and binds a listener; a port in use or an address that does not exist becomes `LISTEN_FAILED`. */

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { WireError } from '../errors.js';
 
@@ -51,9 +51,17 @@ export function sendPrepared(reply: FastifyReply, response: PreparedResponse): F
   }
   if (reply.sent) return reply;
   reply.hijack();
-  reply.raw.writeHead(response.status, response.headers);
-  reply.raw.end(response.body);
+  writePrepared(reply.raw, response);
   return reply;
+}
+
+/**
+ * Writes a prepared response on a raw Node response (the fast path's and `sendPrepared`'s last step).
+ * Only for statuses with a body (every error and answer of the Azure surfaces).
+ */
+export function writePrepared(res: ServerResponse, response: PreparedResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
 }
 
 /** Sends pre-serialized bytes (builds the header object per call: prefer `sendPrepared` for static responses). */
@@ -74,15 +82,23 @@ const preparedErrors = new WeakMap<
   { headers: Readonly<Record<string, string>> | undefined; prepared: PreparedResponse }
 >();
 
+/** The prepared form of an entry of the error table (errors.ts) with the surface's `headers`. */
+export function preparedWireError(
+  error: WireError,
+  headers?: Readonly<Record<string, string>>,
+): PreparedResponse {
+  const memo = preparedErrors.get(error);
+  if (memo !== undefined && memo.headers === headers) return memo.prepared;
+  const prepared = prepareResponse(error.status, error.contentType, error.body, error.headers, headers);
+  preparedErrors.set(error, { headers, prepared });
+  return prepared;
+}
+
 /** Sends an entry of the error table (errors.ts). */
 export function sendWireError(
   reply: FastifyReply,
   error: WireError,
   headers?: Readonly<Record<string, string>>,
 ): FastifyReply {
-  const memo = preparedErrors.get(error);
-  if (memo !== undefined && memo.headers === headers) return sendPrepared(reply, memo.prepared);
-  const prepared = prepareResponse(error.status, error.contentType, error.body, error.headers, headers);
-  preparedErrors.set(error, { headers, prepared });
-  return sendPrepared(reply, prepared);
+  return sendPrepared(reply, preparedWireError(error, headers));
 }

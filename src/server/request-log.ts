@@ -78,6 +78,18 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
+/**
+ * Memory an entry holds besides its strings, in bytes (the slot object and its fields), for the
+ * log's byte bound: an estimate, measured with heap snapshots on Node 24 (docs/performance.md).
+ */
+export const ENTRY_OVERHEAD_BYTES = 120;
+
+/** Bytes an entry's own strings hold (their length: URLs and addresses are one-byte strings). */
+function entryBytes(url: string, client: string | undefined): number {
+  // `client` is undefined when the socket closed before the response ended (fastify's `request.ip`).
+  return ENTRY_OVERHEAD_BYTES + url.length + (client?.length ?? 0);
+}
+
 // One preallocated record per slot, overwritten in place: recording allocates nothing.
 class Slot {
   seq = 0;
@@ -90,12 +102,14 @@ class Slot {
   latencyMs = 0;
   client = '';
   fault: string | undefined = undefined;
+  bytes = 0;
 }
 
 /**
- * The request log: the last `size` requests the surfaces served, in a ring buffer. Recording is a few
- * field writes into a preallocated slot (URLs are redacted then, so no secret is kept); entries are
- * built and serialized only when read.
+ * The request log: the last `size` requests the surfaces served, in a ring buffer, holding at most
+ * `maxBytes` (the oldest entries go first when long URLs would exceed it). Recording is a few field
+ * writes into a preallocated slot (URLs are redacted then, so no secret is kept); entries are built
+ * and serialized only when read.
  *
  * @example
  * ```ts
@@ -108,14 +122,31 @@ export class RequestLog {
   readonly #size: number;
   readonly #clock: Clock;
   readonly #waiters = new Set<() => void>();
+  readonly #maxBytes: number;
   #seq = 0;
   // Entries at or below this seq were cleared.
   #floor = 0;
+  // Bytes held by entries above #oldest; entries at or below #oldest were dropped for the byte bound.
+  #bytes = 0;
+  #oldest = 0;
+  // The last URL recorded and its redacted form: a client repeating a request skips the redaction.
+  #lastUrl = '';
+  #lastRedacted = '';
 
-  constructor(size: number, clock: Clock) {
+  /**
+   * `size`: entries kept (0: the log is off). `maxBytes`: memory the entries may hold, in bytes
+   * (`ENTRY_OVERHEAD_BYTES` per entry plus its URL and client address); default: unbounded.
+   */
+  constructor(size: number, clock: Clock, maxBytes = Number.POSITIVE_INFINITY) {
     this.#size = size;
     this.#slots = new Array<Slot>(size);
     this.#clock = clock;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Memory the kept entries hold, in bytes (as bounded by `maxBytes`). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Capacity; 0 means the log is off and `record()` does nothing. */
@@ -146,12 +177,21 @@ export class RequestLog {
     if (slot === undefined) {
       slot = new Slot();
       this.#slots[index] = slot;
+    } else {
+      this.#bytes -= slot.bytes; // 0 once dropped for the byte bound
+    }
+    if (url !== this.#lastUrl) {
+      this.#lastUrl = url;
+      this.#lastRedacted = redactUrl(url);
     }
     slot.seq = seq;
     slot.at = this.#clock.now() - latencyMs;
     slot.surface = surface;
     slot.method = method;
-    slot.url = redactUrl(url);
+    slot.url = this.#lastRedacted;
+    slot.bytes = entryBytes(slot.url, client);
+    this.#bytes += slot.bytes;
+    if (this.#bytes > this.#maxBytes) this.#shed(seq);
     slot.identity = identity;
     slot.status = status;
     slot.latencyMs = latencyMs;
@@ -163,13 +203,28 @@ export class RequestLog {
     }
   }
 
+  // Drops the oldest entries (never the newest, `seq`) until the kept ones fit in maxBytes.
+  #shed(seq: number): void {
+    let oldest = Math.max(this.#oldest, seq - this.#size);
+    while (this.#bytes > this.#maxBytes && oldest < seq - 1) {
+      oldest++;
+      const slot = this.#slots[oldest % this.#size];
+      if (slot === undefined || slot.seq !== oldest) continue;
+      this.#bytes -= slot.bytes;
+      slot.url = '';
+      slot.client = '';
+      slot.bytes = 0;
+    }
+    this.#oldest = oldest;
+  }
+
   /**
    * Entries newer than `after` (default: all kept), oldest first, at most `limit` (the newest ones).
    * `surface` keeps one listener's entries.
    */
   entries(options: { after?: number; limit?: number; surface?: string } = {}): RequestLogPage {
     const last = this.#seq;
-    const oldest = Math.max(this.#floor, last - this.#size, options.after ?? 0) + 1;
+    const oldest = Math.max(this.#floor, this.#oldest, last - this.#size, options.after ?? 0) + 1;
     const out: RequestLogEntry[] = [];
     for (let seq = oldest; seq <= last; seq++) {
       const slot = this.#slots[seq % this.#size];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EmulatorClock } from '../../src/core/clock.js';
-import { RequestLog, redactUrl } from '../../src/server/request-log.js';
+import { ENTRY_OVERHEAD_BYTES, RequestLog, redactUrl } from '../../src/server/request-log.js';
 
 function record(log: RequestLog, url: string, extra: { surface?: string; status?: number | null } = {}) {
   log.record(
@@ -17,6 +17,39 @@ function record(log: RequestLog, url: string, extra: { surface?: string; status?
 }
 
 describe('request log: bounds', () => {
+  test('holds at most `maxBytes`: long URLs push the oldest entries out, the newest always stays', () => {
+    const maxBytes = 20_000;
+    const log = new RequestLog(100, new EmulatorClock(), maxBytes);
+    const long = (n: number) =>
+      `/metadata/instance?api-version=2025-04-07&x=${String(n).padStart(2000, '0')}`;
+    for (let n = 1; n <= 50; n++) record(log, long(n));
+    assert.ok(log.bytes <= maxBytes, `${log.bytes} > ${maxBytes}`);
+    const { entries, last } = log.entries();
+    assert.equal(last, 50);
+    const perEntry = ENTRY_OVERHEAD_BYTES + long(1).length + '127.0.0.1'.length;
+    assert.equal(entries.length, Math.floor(maxBytes / perEntry));
+    assert.deepEqual(
+      entries.map((e) => e.seq),
+      Array.from({ length: entries.length }, (_, i) => 51 - entries.length + i),
+    );
+    // Short URLs fit again by the entry count, and the byte total follows what is kept.
+    for (let n = 1; n <= 100; n++) record(log, `/r/${n}`);
+    assert.equal(log.entries().entries.length, 100);
+    let expected = 0;
+    for (let n = 1; n <= 100; n++) expected += ENTRY_OVERHEAD_BYTES + `/r/${n}`.length + '127.0.0.1'.length;
+    assert.equal(log.bytes, expected);
+  });
+
+  test('a single entry larger than `maxBytes` is still kept (the newest one)', () => {
+    const log = new RequestLog(10, new EmulatorClock(), 1024);
+    record(log, `/r?x=${'a'.repeat(4000)}`);
+    record(log, `/r?x=${'b'.repeat(4000)}`);
+    assert.deepEqual(
+      log.entries().entries.map((e) => e.seq),
+      [2],
+    );
+  });
+
   test('keeps only the newest `size` entries, oldest first, with increasing seqs', () => {
     const log = new RequestLog(3, new EmulatorClock());
     for (let n = 1; n <= 7; n++) record(log, `/r/${n}`);

@@ -1,14 +1,14 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { SelectionError } from '../../core/identities/identity.js';
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { identityErrors, type WireError } from '../../errors.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import { setRequestIdentity } from '../../server/request-log.js';
-import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
-import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
+import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
+import { IMDS_HEADERS, imdsCheck } from '../imds/plugin.js';
+import type { ImdsCheckFailure } from '../imds/request-checks.js';
 import { isResource, nowSeconds, type SelectorNames, selectorsFrom } from '../shared/token-request.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
 
@@ -51,7 +51,7 @@ const SELECTOR_PARAMETERS: SelectorNames = [
  * duplicate parameters), then api-version, `resource`, identity selection, and the token source.
  */
 export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> = async (app, { state }) => {
-  const guard = imdsGuard(
+  const check = imdsCheck(
     state,
     IDENTITY_CHECK_ERRORS,
     identityErrors.tooManyRequests,
@@ -80,20 +80,30 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     );
   }
 
-  const sendToken = (reply: FastifyReply, token: AccessToken): FastifyReply =>
-    sendBytes(reply, 200, JSON_CONTENT_TYPE, imdsTokenBody(token, nowSeconds(state)), IMDS_HEADERS);
+  // The last token sent and its prepared response: a cached token's body changes once a second
+  // (`expires_in`), so the response and its header object are built once per token and second.
+  let last: { token: AccessToken; second: number; response: PreparedResponse } | undefined;
+  const sendToken = (exchange: Exchange, token: AccessToken): undefined => {
+    const second = nowSeconds(state);
+    if (last?.token !== token || last.second !== second) {
+      const body = imdsTokenBody(token, second);
+      last = { token, second, response: prepareResponse(200, JSON_CONTENT_TYPE, body, IMDS_HEADERS) };
+    }
+    return exchange.send(last.response);
+  };
 
   // Not `async`: a cached token (nearly every request) is answered without a promise.
-  const token = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
-    const rejected = guard(request, reply, 'GET');
-    if (rejected) return rejected;
-    const query = request.query as Query;
-    if (!isIdentityApiVersion(query['api-version'])) return fail(reply, identityErrors.apiVersionInvalid);
+  const token = (exchange: Exchange): undefined | Promise<undefined> => {
+    const rejected = check(exchange, 'GET');
+    if (rejected) return exchange.fail(rejected, IMDS_HEADERS);
+    const query = exchange.query;
+    if (!isIdentityApiVersion(query['api-version']))
+      return exchange.fail(identityErrors.apiVersionInvalid, IMDS_HEADERS);
     const resource = query.resource;
-    if (!isResource(resource)) return fail(reply, identityErrors.resourceMissing);
+    if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing, IMDS_HEADERS);
     const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
-    if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
-    setRequestIdentity(request, selection.identity.clientId);
+    if (!selection.ok) return exchange.fail(selectionErrors[selection.error], IMDS_HEADERS);
+    exchange.setIdentity(selection.identity.clientId);
     const bypass = query.bypass_cache;
     const tokenRequest = {
       identity: selection.identity,
@@ -101,34 +111,34 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
       bypassCache: typeof bypass === 'string' && bypass.toLowerCase() === 'true',
     };
     const cached = state.tokens.cachedToken(tokenRequest);
-    if (cached) return sendToken(reply, cached);
+    if (cached) return sendToken(exchange, cached);
     return state.tokens
       .getToken(tokenRequest)
       .then((result) =>
-        result.ok ? sendToken(reply, result.token) : fail(reply, tokenFailureError(result.failure)),
+        result.ok
+          ? sendToken(exchange, result.token)
+          : exchange.fail(tokenFailureError(result.failure), IMDS_HEADERS),
       );
   };
 
-  const info = (request: FastifyRequest, reply: FastifyReply) => {
-    const rejected = guard(request, reply, 'GET');
-    if (rejected) return rejected;
-    if (!isIdentityApiVersion((request.query as Query)['api-version'])) {
-      return fail(reply, identityErrors.apiVersionInvalid);
+  const info = (exchange: Exchange): undefined => {
+    const rejected = check(exchange, 'GET');
+    if (rejected) return exchange.fail(rejected, IMDS_HEADERS);
+    if (!isIdentityApiVersion(exchange.query['api-version'])) {
+      return exchange.fail(identityErrors.apiVersionInvalid, IMDS_HEADERS);
     }
     const { systemAssigned, tenantId } = state.identities.current;
-    if (!systemAssigned) return fail(reply, identityErrors.identityNotFound);
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify({ tenantId })), IMDS_HEADERS);
+    if (!systemAssigned) return exchange.fail(identityErrors.identityNotFound, IMDS_HEADERS);
+    return exchange.send(
+      prepareResponse(200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify({ tenantId })), IMDS_HEADERS),
+    );
   };
 
   // msal-node (and so @azure/identity) canonicalizes the endpoint to `.../oauth2/token/`: IMDS takes both.
   for (const path of ['/metadata/identity/oauth2/token', '/metadata/identity/oauth2/token/'])
-    app.all(path, token);
-  for (const path of ['/metadata/identity/info', '/metadata/identity/info/']) app.all(path, info);
+    fastRoute(app, path, token);
+  for (const path of ['/metadata/identity/info', '/metadata/identity/info/']) fastRoute(app, path, info);
 };
-
-function fail(reply: FastifyReply, error: WireError): FastifyReply {
-  return sendWireError(reply, error, IMDS_HEADERS);
-}
 
 function isIdentityApiVersion(version: unknown): boolean {
   return typeof version === 'string' && isImdsApiVersion(version) && version >= FIRST_IDENTITY_VERSION;

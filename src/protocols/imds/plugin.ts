@@ -3,15 +3,20 @@ import { IMDS_VERSIONS_ASCENDING, NEWEST_IMDS_VERSIONS } from '../../core/machin
 import { RateLimiter } from '../../core/rate-limit.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, imdsErrors, methodNotAllowed, type WireError } from '../../errors.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import {
   JSON_CONTENT_TYPE,
   type PreparedResponse,
   prepareResponse,
-  sendPrepared,
   sendWireError,
 } from '../../server/reply.js';
 import { isWireError, renderNode } from './render.js';
-import { checkImdsRequest, type ImdsCheckFailure, metadataApiVersion, type Query } from './request-checks.js';
+import {
+  checkImdsRequest,
+  type ImdsCheckFailure,
+  type ImdsRequest,
+  metadataApiVersion,
+} from './request-checks.js';
 
 export interface ImdsPluginOptions {
   state: EmulatorState;
@@ -32,10 +37,11 @@ const checkErrors: Record<ImdsCheckFailure, WireError> = {
 /**
  * IMDS metadata categories: `/metadata/instance[/…]` (route filtering, `format=text`) and
  * `/metadata/versions`. Other categories (identity, attested, scheduledevents, loadbalancer) are
- * their own plugins on the same listener and share `guardImdsRequest`.
+ * their own plugins on the same listener and share `imdsCheck`. Both routes are fast-path routes
+ * (server/fast-path.ts): the same code answers through fastify's router and ahead of it.
  */
 export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { state }) => {
-  const guard = imdsGuard(state);
+  const check = imdsCheck(state);
   // Complete responses per api-version, then per `format?path`; dropped whenever the VM changes.
   // Bounded: only supported versions and paths that exist are cached (errors never are).
   const cache = new Map<string, Map<string, PreparedResponse>>();
@@ -47,13 +53,12 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
     IMDS_HEADERS,
   );
 
-  const instance = (request: FastifyRequest, reply: FastifyReply) => {
-    const rejected = guard(request, reply, 'GET');
-    if (rejected) return rejected;
-    const query = request.query as Query;
+  const instance = (exchange: Exchange, rest: string): undefined => {
+    const rejected = check(exchange, 'GET');
+    if (rejected) return exchange.fail(rejected, IMDS_HEADERS);
+    const query = exchange.query;
     const version = metadataApiVersion(query);
-    if (!version) return sendWireError(reply, apiVersionError, IMDS_HEADERS);
-    const rest = (request.params as { '*'?: string })['*'] ?? '';
+    if (!version) return exchange.fail(apiVersionError, IMDS_HEADERS);
     const format = query.format as string | undefined;
     if (state.machine.revision !== cachedRevision) {
       cache.clear();
@@ -71,50 +76,57 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
     if (prepared === undefined) {
       const segments = rest.split('/').filter((s) => s.length > 0);
       const found = state.machine.lookup(version, segments);
-      if (!found.found) return sendWireError(reply, imdsErrors.notFound, IMDS_HEADERS);
+      if (!found.found) return exchange.fail(imdsErrors.notFound, IMDS_HEADERS);
       const result = renderNode(found.value, format);
-      if (isWireError(result)) return sendWireError(reply, result, IMDS_HEADERS);
+      if (isWireError(result)) return exchange.fail(result, IMDS_HEADERS);
       prepared = prepareResponse(200, result.contentType, result.body, IMDS_HEADERS);
       byPath.set(key, prepared);
     }
-    return sendPrepared(reply, prepared);
+    return exchange.send(prepared);
   };
 
-  app.all('/metadata/instance', instance);
-  app.all('/metadata/instance/*', instance);
-  app.all('/metadata/versions', (request, reply) => {
-    const rejected = guard(request, reply, 'GET');
-    if (rejected) return rejected;
-    return sendPrepared(reply, versions);
+  fastRoute(app, '/metadata/instance', instance, true);
+  fastRoute(app, '/metadata/versions', (exchange) => {
+    const rejected = check(exchange, 'GET');
+    if (rejected) return exchange.fail(rejected, IMDS_HEADERS);
+    return exchange.send(versions);
   });
 };
 
 /**
  * The gate in front of every IMDS route, in Azure's order: verb, rate limit, `Metadata` header,
- * X-Forwarded-For, duplicate parameters. Returns the sent reply when the request is rejected.
- * `errors` lets a category word the failures its own way (the identity endpoint does); `limits`
- * gives it its own rate (the identity category's is 20 requests per second).
+ * X-Forwarded-For, duplicate parameters. Returns the error to answer when the request is rejected
+ * (the rate limit's token is taken when it passes). `errors` lets a category word the failures its own
+ * way (the identity endpoint does); `limits` gives it its own rate (the identity category's is 20
+ * requests per second).
  */
-export function imdsGuard(
+export function imdsCheck(
   state: EmulatorState,
   errors: Record<ImdsCheckFailure, WireError> = checkErrors,
   throttled: WireError = imdsErrors.tooManyRequests,
   limits: { requestsPerSecond: number; burst: number } = state.config.imds.rateLimit,
-): (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply | undefined {
+): (request: ImdsRequest, allow: string) => WireError | undefined {
   const { strictMetadataHeader, rateLimit } = state.config.imds;
   const limiter = rateLimit.enabled ? sharedLimiter(state, limits) : undefined;
-  return (request, reply, allow) => {
+  return (request, allow) => {
     // `allow` is one verb on most routes: compare before splitting.
     if (request.method !== allow && !allow.split(', ').includes(request.method)) {
-      return sendWireError(
-        reply,
-        methodNotAllowed(request.url.split('?')[0] ?? '', request.method, allow),
-        IMDS_HEADERS,
-      );
+      return methodNotAllowed(request.url.split('?')[0] ?? '', request.method, allow);
     }
-    if (limiter && !limiter.take(request.ip)) return sendWireError(reply, throttled, IMDS_HEADERS);
+    if (limiter && !limiter.take(request.ip)) return throttled;
     const failure = checkImdsRequest(request, strictMetadataHeader);
-    return failure ? sendWireError(reply, errors[failure], IMDS_HEADERS) : undefined;
+    return failure ? errors[failure] : undefined;
+  };
+}
+
+/** `imdsCheck` for fastify routes: sends the error and returns the reply when the request is rejected. */
+export function imdsGuard(
+  ...args: Parameters<typeof imdsCheck>
+): (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply | undefined {
+  const check = imdsCheck(...args);
+  return (request, reply, allow) => {
+    const rejected = check(request, allow);
+    return rejected ? sendWireError(reply, rejected, IMDS_HEADERS) : undefined;
   };
 }
 

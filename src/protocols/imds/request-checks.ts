@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
+import type { Query } from '../../server/fast-path.js';
 
 /**
  * The checks every IMDS category applies before anything else, in Azure's order. Each category maps a
@@ -7,17 +8,32 @@ import { isImdsApiVersion } from '../../core/machines/api-versions.js';
  */
 export type ImdsCheckFailure = 'metadata-header' | 'forwarded-for' | 'duplicate-parameter' | 'api-version';
 
-export type Query = Record<string, string | string[] | undefined>;
+export type { Query };
+
+/**
+ * What the IMDS checks read of a request. Fastify's request and the fast path's `Exchange`
+ * (server/fast-path.ts) are both one, so each check is written once for both paths.
+ */
+export interface ImdsRequest {
+  readonly method: string;
+  /** Path and query as received. */
+  readonly url: string;
+  /** Client address (the rate limit's key). */
+  readonly ip: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Parsed query (`Query`). */
+  readonly query: unknown;
+}
 
 /** True when the request carries `Metadata: true` (any case unless `strict`). */
-export function hasMetadataHeader(request: FastifyRequest, strict: boolean): boolean {
+export function hasMetadataHeader(request: Pick<ImdsRequest, 'headers'>, strict: boolean): boolean {
   const value = request.headers.metadata;
   if (typeof value !== 'string') return false;
   return strict ? value === 'true' : value.toLowerCase() === 'true';
 }
 
 /** Header, proxy and duplicate-parameter checks; `undefined` when the request passes. */
-export function checkImdsRequest(request: FastifyRequest, strict: boolean): ImdsCheckFailure | undefined {
+export function checkImdsRequest(request: ImdsRequest, strict: boolean): ImdsCheckFailure | undefined {
   if (!hasMetadataHeader(request, strict)) return 'metadata-header';
   if (request.headers['x-forwarded-for'] !== undefined) return 'forwarded-for';
   const query = request.query as Query;

@@ -1,18 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { SelectionError } from '../../core/identities/identity.js';
 import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { appServiceError, appServiceMessages, platformFaultError } from '../../errors.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import type { SurfaceErrors } from '../../server/listener.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
-import {
-  isResource,
-  mintToken,
-  type Params,
-  param,
-  type SelectorNames,
-  selectorsFrom,
-} from './token-request.js';
+import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
+import { isResource, param, type SelectorNames, selectorsFrom } from './token-request.js';
 
 /** One api-version of an App Service-shaped token service: secret header, selectors, body. */
 export interface AppServiceTokenVersion {
@@ -51,39 +45,51 @@ const selectionMessages: Record<SelectionError, string> = {
 export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppServiceTokenOptions): void {
   const { state, platform, versions, honourRefresh } = options;
   const supported = Object.keys(versions).join(', ');
-  const fail = (reply: FastifyReply, status: number, message: string) =>
-    sendWireError(reply, appServiceError(status, message));
-
-  app.all(state.config.platforms[platform].path, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'GET') {
-      reply.header('allow', 'GET');
-      return fail(reply, 405, appServiceMessages.methodNotAllowed);
+  const fail = (exchange: Exchange, status: number, message: string) =>
+    exchange.fail(appServiceError(status, message));
+  // The prepared response of each token body (bodies are built once per token: see staticBody).
+  const prepared = new WeakMap<Buffer, PreparedResponse>();
+  const send = (exchange: Exchange, body: Buffer) => {
+    let response = prepared.get(body);
+    if (response === undefined) {
+      response = prepareResponse(200, JSON_CONTENT_TYPE, body);
+      prepared.set(body, response);
     }
-    const query = request.query as Params;
+    return exchange.send(response);
+  };
+
+  // Not `async`: a cached token (nearly every request) is answered without a promise.
+  const route = (exchange: Exchange): undefined | Promise<undefined> => {
+    if (exchange.method !== 'GET') return fail(exchange, 405, appServiceMessages.methodNotAllowed);
+    const query = exchange.query;
     const apiVersion = param(query, 'api-version');
     // Own keys only: `api-version=constructor` is not a version.
     const version =
       apiVersion !== undefined && Object.hasOwn(versions, apiVersion) ? versions[apiVersion] : undefined;
-    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, supported));
-    const presented = request.headers[version.header];
+    if (!version) return fail(exchange, 400, appServiceMessages.apiVersionInvalid(apiVersion, supported));
+    const presented = exchange.headers[version.header];
     if (typeof presented !== 'string' || presented === '') {
-      return fail(reply, 400, appServiceMessages.headerMissing(version.headerName));
+      return fail(exchange, 400, appServiceMessages.headerMissing(version.headerName));
     }
     if (!state.platforms.secrets.matches(platform, presented)) {
-      return fail(reply, 401, appServiceMessages.headerInvalid(version.headerName));
+      return fail(exchange, 401, appServiceMessages.headerInvalid(version.headerName));
     }
     const resource = param(query, 'resource');
-    if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
+    if (!isResource(resource)) return fail(exchange, 400, appServiceMessages.resourceMissing);
     const selection = state.identities.select(selectorsFrom(query, version.selectors));
-    if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
+    if (!selection.ok) return fail(exchange, 400, selectionMessages[selection.error]);
+    exchange.setIdentity(selection.identity.clientId);
     const refresh = honourRefresh && param(query, 'token_sha256_to_refresh') !== undefined;
-    const result = await mintToken(state, request, selection.identity, resource, refresh);
-    if (!result.ok) {
+    const request = { identity: selection.identity, resource, bypassCache: refresh };
+    const cached = state.tokens.cachedToken(request);
+    if (cached) return send(exchange, version.body(cached, state));
+    return state.tokens.getToken(request).then((result) => {
+      if (result.ok) return send(exchange, version.body(result.token, state));
       const status = result.failure.code === 'invalid-resource' ? 400 : 500;
-      return fail(reply, status, appServiceMessages.tokenFailed(result.failure.description));
-    }
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, version.body(result.token, state));
-  });
+      return fail(exchange, status, appServiceMessages.tokenFailed(result.failure.description));
+    });
+  };
+  fastRoute(app, state.config.platforms[platform].path, route);
 }
 
 /** The listener errors of an App Service-shaped token service (404, 500 and injected faults). */

@@ -1,15 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { SelectionError } from '../../core/identities/identity.js';
 import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { formTokenErrors, identityErrors, type WireError } from '../../errors.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
+import { JSON_CONTENT_TYPE, prepareResponse } from '../../server/reply.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
   hasDuplicate,
   isResource,
-  mintToken,
   nowSeconds,
   type Params,
   param,
@@ -44,28 +44,33 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
   const allow = methods.join(', ');
   const methodNotAllowed = formTokenErrors.methodNotAllowed(allow);
 
-  const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!(methods as readonly string[]).includes(request.method)) {
-      return sendWireError(reply, methodNotAllowed);
-    }
-    if (!hasMetadataHeader(request, strict))
-      return sendWireError(reply, identityErrors.metadataHeaderMissing);
-    const query = request.query as Params;
-    const form = request.method === 'POST' ? parseForm(request.body) : {};
-    if (hasDuplicate(query) || hasDuplicate(form)) {
-      return sendWireError(reply, formTokenErrors.duplicateParameter);
-    }
+  const send = (exchange: Exchange, token: AccessToken) =>
+    exchange.send(prepareResponse(200, JSON_CONTENT_TYPE, formTokenBody(token, nowSeconds(state))));
+
+  // Not `async`: a cached token is answered without a promise.
+  const token = (exchange: Exchange): undefined | Promise<undefined> => {
+    if (!(methods as readonly string[]).includes(exchange.method)) return exchange.fail(methodNotAllowed);
+    if (!hasMetadataHeader(exchange, strict)) return exchange.fail(identityErrors.metadataHeaderMissing);
+    const query = exchange.query;
+    const form = exchange.method === 'POST' ? parseForm(exchange.body) : {};
+    if (hasDuplicate(query) || hasDuplicate(form)) return exchange.fail(formTokenErrors.duplicateParameter);
     const params: Params = { ...query, ...form };
     const resource = param(params, 'resource');
-    if (!isResource(resource)) return sendWireError(reply, identityErrors.resourceMissing);
+    if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing);
     const selection = state.identities.select(selectorsFrom(params, selectors));
-    if (!selection.ok) return sendWireError(reply, selectionErrors[selection.error]);
-    const result = await mintToken(state, request, selection.identity, resource);
-    if (!result.ok) return sendWireError(reply, tokenFailureError(result.failure));
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, formTokenBody(result.token, nowSeconds(state)));
+    if (!selection.ok) return exchange.fail(selectionErrors[selection.error]);
+    exchange.setIdentity(selection.identity.clientId);
+    const request = { identity: selection.identity, resource };
+    const cached = state.tokens.cachedToken(request);
+    if (cached) return send(exchange, cached);
+    return state.tokens
+      .getToken(request)
+      .then((result) =>
+        result.ok ? send(exchange, result.token) : exchange.fail(tokenFailureError(result.failure)),
+      );
   };
 
-  app.all('/oauth2/token', token);
+  fastRoute(app, '/oauth2/token', token);
 }
 
 /** The extension's token body (see above). */
