@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * The one table of errors. Two kinds live here:
  *
@@ -84,13 +86,42 @@ export const loadBalancerNotFound = jsonError(404, {
 /** 500 of IMDS-shaped surfaces when azimds itself fails (a bug): the request is answered, never dropped. */
 export const internalServerError = jsonError(500, { error: 'Internal server error' });
 
-const malformed = new Map<number, WireError>();
-
 /** A 4xx fastify raises itself (bad URL encoding, unreadable body), in IMDS's bad-request shape. */
 export function malformedRequest(status: number): WireError {
-  const error = malformed.get(status) ?? jsonError(status, { error: 'Bad request. Malformed request.' });
-  malformed.set(status, error);
+  return imdsRefusal(status, 'Bad request. Malformed request.');
+}
+
+const refusals = new Map<string, WireError>();
+
+/**
+ * A refusal below the routes (foreign Host, cross-site, malformed or timed-out request, odd Expect,
+ * CONNECT; see server/host-guard.ts, server/connection-guards.ts) in IMDS's shape, `{"error": message}`:
+ * the default of `SurfaceErrors.refused`. Built once per status and message.
+ */
+export function imdsRefusal(status: number, message: string): WireError {
+  const key = `${status}|${message}`;
+  let error = refusals.get(key);
+  if (!error) {
+    error = jsonError(status, { error: message });
+    refusals.set(key, error);
+  }
   return error;
+}
+
+/** The same refusal in the OAuth shape of a token endpoint (VM extension, Cloud Shell): `invalid_request`. */
+export function oauthRefusal(status: number, message: string): WireError {
+  const key = `oauth|${status}|${message}`;
+  let error = refusals.get(key);
+  if (!error) {
+    error = oauthError(status, status === 403 ? 'access_denied' : 'invalid_request', message);
+    refusals.set(key, error);
+  }
+  return error;
+}
+
+/** A PascalCase error code for a status (`408` -> `RequestTimeout`), for code-carrying shapes (Service Fabric, control API). */
+export function statusCode(status: number): string {
+  return (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
 }
 
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */

@@ -213,6 +213,11 @@ export const configSchema = z.strictObject({
   loadBalancer: loadBalancerSchema.optional(),
   /** The control API's listener (docs/control-api.md). */
   control: controlSchema.default(controlSchema.parse({})),
+  /**
+   * More host names (`Host` header values without port) the Azure surfaces answer to, e.g. a compose
+   * service name; `*.example.com` allows a family. Others are refused (DNS rebinding; docs/hardening.md).
+   */
+  allowedHosts: z.array(z.string().min(1)).default(DEFAULTS.allowedHosts),
   /** The in-memory request log (size 0: off). */
   requestLog: requestLogSchema.default(requestLogSchema.parse({})),
   /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */

@@ -8,9 +8,16 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
-import { AzimdsError, internalServerError, malformedRequest, type WireError } from '../errors.js';
+import { AzimdsError, imdsRefusal, internalServerError, type WireError } from '../errors.js';
 import { acceptAnyBody } from './any-body.js';
+import {
+  CONNECTION_REFUSALS,
+  clientErrorHandler,
+  connectionOptions,
+  guardConnections,
+} from './connection-guards.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
+import { hostChecker, hostGuardHook } from './host-guard.js';
 import { sendWireError } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
 
@@ -20,6 +27,11 @@ export interface SurfaceErrors {
   internal(request: FastifyRequest, error: unknown): WireError;
   /** The statuses fault injection sends (default: by path, see server/faults.ts). */
   fault?: FaultErrors;
+  /**
+   * A refusal before any route (foreign Host, cross-site, malformed or timed-out request, odd Expect,
+   * CONNECT) with this status and message, in the surface's shape. Default: IMDS's `{"error": message}`.
+   */
+  refused?: (status: number, message: string) => WireError;
 }
 
 /** One listener: a fastify app on one host:port that serves one or more protocol plugins. */
@@ -42,6 +54,12 @@ export interface ListenerSpec {
    * parsers (the control API, a JSON API of azimds's own).
    */
   bodies?: 'raw' | 'fastify';
+  /**
+   * `false` turns off the Host/Origin guard (server/host-guard.ts) of this listener: the control
+   * listener has its own. Default on, with `allowedHosts` (config) as extra host names.
+   */
+  hostGuard?: boolean;
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningListener {
@@ -61,6 +79,8 @@ function noSchemas() {
 
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
+  const refused = spec.errors.refused ?? imdsRefusal;
+  const connection = connectionOptions();
   const app = Fastify({
     loggerInstance: log.child({ listener: spec.name }) as FastifyBaseLogger,
     // Requests are recorded by the request log; fastify's per-request lines would cost throughput.
@@ -80,12 +100,28 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     forceCloseConnections: true,
     return503OnClosing: false,
     // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
-    frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest(400), spec.headers),
+    frameworkErrors: (_error, _request, reply) =>
+      sendWireError(reply, refused(...CONNECTION_REFUSALS.malformed), spec.headers),
+    // Node's parser errors and timeouts, in the surface's shape (server/connection-guards.ts).
+    clientErrorHandler: clientErrorHandler(refused, spec.headers),
+    ...connection,
     ...spec.serverOptions,
+    http: { ...(connection.http as object), ...(spec.serverOptions?.http as object | undefined) },
   });
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
+  if (spec.hostGuard !== false) {
+    const closing = { ...spec.headers, connection: 'close' };
+    app.addHook(
+      'onRequest',
+      hostGuardHook({
+        check: hostChecker(spec.host, spec.allowedHosts),
+        refuse: (reply, [status, message], close) =>
+          sendWireError(reply, refused(status, message), close ? closing : spec.headers),
+      }),
+    );
+  }
   if (spec.instrument) {
     // First hook of every route (the 404 handler too); one boolean read while no fault rule is active.
     app.addHook(
@@ -106,12 +142,13 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // Client errors fastify raises itself (malformed body, bad content type) keep their status.
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendWireError(reply, malformedRequest(status), spec.headers);
+      return sendWireError(reply, refused(status, CONNECTION_REFUSALS.malformed[1]), spec.headers);
     }
     request.log.error({ err: error }, 'unhandled error while serving a request');
     return sendWireError(reply, spec.errors.internal(request, error) ?? internalServerError, spec.headers);
   });
   for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
+  guardConnections(app.server, refused, spec.headers);
   return app;
 }
 

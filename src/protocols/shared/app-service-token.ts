@@ -91,4 +91,5 @@ export const appServiceSurfaceErrors: SurfaceErrors = {
   notFound: () => appServiceError(404, 'The requested resource is not found.'),
   internal: () => appServiceError(500, 'An error occurred.'),
   fault: (_request, status, retryAfter) => platformFaultError('app-service', status, retryAfter),
+  refused: (status, message) => appServiceError(status, message),
 };
