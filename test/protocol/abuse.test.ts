@@ -4,6 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { EmulatorClock } from '../../src/core/clock.js';
+import { CachingTokenProvider } from '../../src/core/tokens/token-cache.js';
 import { buildSurface } from '../../src/server/emulator.js';
 
 describe('deeply nested JSON', () => {
@@ -40,5 +44,67 @@ describe('deeply nested JSON', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('the token cache under distinct huge resources', () => {
+  test('2,000 token requests with distinct 12 KB resources keep the heap within the cache byte bound', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const app = await buildSurface('imds');
+    try {
+      const request = (i: number) =>
+        app.inject({
+          url: `/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(`https://x${i}.example/${'r'.repeat(12_000)}`)}`,
+          headers: { metadata: 'true' },
+        });
+      // Warm up (keys, code paths), then measure.
+      for (let i = 0; i < 50; i++) assert.equal((await request(i)).statusCode, 200);
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 50; i < 2050; i++) {
+        const res = await request(i);
+        assert.equal(res.statusCode, 200);
+      }
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      // Unbounded, each entry held ~100 KB (200 MB here); the cache keeps at most 16 MiB (estimated).
+      assert.ok(grown < 48 * 1024 * 1024, `heap grew ${Math.round(grown / 1048576)} MiB`);
+      // The newest tokens are still cached: the same request gets the same token.
+      const [a, b] = [await request(2049), await request(2049)];
+      assert.equal(a.json().access_token, b.json().access_token);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the byte bound evicts the oldest entries and keeps the newest', async () => {
+    const clock = new EmulatorClock();
+    let minted = 0;
+    const cache = new CachingTokenProvider(
+      {
+        name: 'test',
+        getToken: async (request) => ({
+          ok: true,
+          token: {
+            accessToken: `token-${++minted}-${'t'.repeat(1000)}`,
+            resource: request.resource,
+            clientId: 'c',
+            tokenType: 'Bearer',
+            notBefore: 0,
+            expiresOn: clock.now() / 1000 + 86_400,
+            lifetimeSeconds: 86_400,
+          },
+        }),
+      },
+      { clock, refreshBeforeSeconds: 900, maxBytes: 100_000 },
+    );
+    const identity = { principalId: 'p' } as never;
+    for (let i = 0; i < 200; i++) await cache.getToken({ identity, resource: `r${i}-${'x'.repeat(500)}` });
+    assert.ok(cache.bytes <= 100_000, `${cache.bytes} bytes`);
+    assert.ok(cache.size > 5 && cache.size < 200, `${cache.size} entries`);
+    const newest = { identity, resource: `r199-${'x'.repeat(500)}` };
+    assert.ok(cache.peek(newest), 'the newest entry is kept');
+    assert.equal(cache.peek({ identity, resource: `r0-${'x'.repeat(500)}` }), undefined, 'the oldest went');
   });
 });

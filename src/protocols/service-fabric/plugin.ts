@@ -43,8 +43,8 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
     if (!isResource(resource)) return fail(reply, serviceFabricErrors.argumentNullOrEmpty);
     const identity = applicationIdentity(state);
     if (!identity) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
-    const refresh = param(query, 'token_sha256_to_refresh') !== undefined;
-    const result = await mintToken(state, request, identity, resource, refresh);
+    const refresh = param(query, 'token_sha256_to_refresh');
+    const result = await mintToken(state, request, identity, resource, false, refresh);
     if (!result.ok) {
       return result.failure.code === 'invalid-resource'
         ? fail(reply, [400, 'InvalidResource', result.failure.description])

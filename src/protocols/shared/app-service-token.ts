@@ -76,8 +76,8 @@ export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppS
     if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
     const selection = state.identities.select(selectorsFrom(query, version.selectors));
     if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
-    const refresh = honourRefresh && param(query, 'token_sha256_to_refresh') !== undefined;
-    const result = await mintToken(state, request, selection.identity, resource, refresh);
+    const refresh = honourRefresh ? param(query, 'token_sha256_to_refresh') : undefined;
+    const result = await mintToken(state, request, selection.identity, resource, false, refresh);
     if (!result.ok) {
       const status = result.failure.code === 'invalid-resource' ? 400 : 500;
       return fail(reply, status, appServiceMessages.tokenFailed(result.failure.description));
