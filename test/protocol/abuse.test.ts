@@ -3,6 +3,9 @@
  * client's state are refused as invalid input, bounded by bytes, and kept apart.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -106,5 +109,34 @@ describe('the token cache under distinct huge resources', () => {
     const newest = { identity, resource: `r199-${'x'.repeat(500)}` };
     assert.ok(cache.peek(newest), 'the newest entry is kept');
     assert.equal(cache.peek({ identity, resource: `r0-${'x'.repeat(500)}` }), undefined, 'the oldest went');
+  });
+});
+
+describe('an Azure Arc challenge flood', () => {
+  test("1,000 unauthenticated requests leave a legitimate client's pending challenge valid", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'azimds-arc-flood-'));
+    const app = await buildSurface('arc', {
+      dataDir,
+      platforms: { arc: { enabled: true, tokenDir: join(dataDir, 'tokens') } },
+    });
+    try {
+      const url =
+        '/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://management.azure.com/';
+      const headers = { metadata: 'true' };
+      const first = await app.inject({ url, headers });
+      assert.equal(first.statusCode, 401);
+      const realm = /realm=(.+)$/i.exec(String(first.headers['www-authenticate']))?.[1] as string;
+      const secret = readFileSync(realm, 'utf8');
+      for (let i = 0; i < 1000; i++) {
+        const res = await app.inject({ url, headers });
+        assert.ok(res.statusCode === 401 || res.statusCode === 429, String(res.statusCode));
+      }
+      const res = await app.inject({ url, headers: { ...headers, authorization: `Basic ${secret}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(res.json().access_token);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,6 +26,11 @@ interface Outstanding {
  * whose path is the `realm`; the retry with `Authorization: Basic <secret>` redeems it. A secret is
  * single-use and short-lived: redeemed, expired and (at close) outstanding secrets are deleted with
  * their files. Only a SHA-256 of each secret is kept in memory, so lookups reveal nothing by timing.
+ *
+ * Outstanding secrets are bounded (`maxOutstanding`, ~300 bytes of memory and one small file each): when
+ * the bound is reached, `issue` refuses new challenges until some expire or are redeemed, rather than
+ * evicting pending ones, so a flood of unauthenticated requests never invalidates the challenge a
+ * legitimate client is about to redeem.
  */
 export class ArcChallenges {
   readonly dir: string;
@@ -41,7 +46,7 @@ export class ArcChallenges {
     this.dir = resolve(options.dir);
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#clock = options.clock;
-    this.#max = options.maxOutstanding ?? 1000;
+    this.#max = options.maxOutstanding ?? 10_000;
   }
 
   /** Number of secrets issued and not yet redeemed, expired or evicted. */
@@ -72,12 +77,13 @@ export class ArcChallenges {
   }
 
   /**
-   * A new challenge: writes a random secret to a new `.key` file, owner-only.
+   * A new challenge: writes a random secret to a new `.key` file, owner-only. Undefined when
+   * `maxOutstanding` secrets are pending (the client should retry later: HIMDS answers 429).
    * @throws Error when the file cannot be written (the directory vanished, the disk is full).
    */
-  issue(): IssuedChallenge {
+  issue(): IssuedChallenge | undefined {
     this.sweep();
-    if (this.#outstanding.size >= this.#max) this.#evictOldest();
+    if (this.#outstanding.size >= this.#max) return undefined;
     const secret = randomBytes(32).toString('hex');
     const path = join(this.dir, `${randomUUID()}.key`);
     writeFileSync(path, secret, { mode: 0o600, flag: 'wx' });
@@ -129,14 +135,6 @@ export class ArcChallenges {
       if (this.#outstanding.size > 0) this.#scheduleSweep();
     }, this.#ttlMs + 1000);
     this.#timer.unref();
-  }
-
-  #evictOldest(): void {
-    const first = this.#outstanding.keys().next();
-    if (first.done) return;
-    const entry = this.#outstanding.get(first.value);
-    this.#outstanding.delete(first.value);
-    if (entry) removeQuietly(entry.path);
   }
 }
 
