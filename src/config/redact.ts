@@ -1,13 +1,27 @@
 import type { Config } from './schema.js';
 
 /**
- * The config as azimds shows it (`start --print-config`): secrets masked. Only the Go simulator's
- * `servicePrincipals` can hold any (its format has them inline); azimds's own keys name environment
- * variables or files instead.
+ * The config as azimds shows it (`start --print-config`): secrets masked. The Go simulator's
+ * `servicePrincipals` (its format has them inline) and the platforms' fixed `secret`s; azimds's other
+ * keys name environment variables or files instead.
  */
 export function printableConfig<T extends Pick<Config, 'goSimulator'>>(config: T): T {
-  const principals = config.goSimulator?.servicePrincipals;
-  if (!principals) return config;
+  const printable = redactPlatformSecrets(config);
+  const principals = printable.goSimulator?.servicePrincipals;
+  if (!principals) return printable;
   const masked = Object.fromEntries(Object.keys(principals).map((id) => [id, '[redacted]']));
-  return { ...config, goSimulator: { ...config.goSimulator, servicePrincipals: masked } };
+  return { ...printable, goSimulator: { ...printable.goSimulator, servicePrincipals: masked } };
+}
+
+/** `platforms.<name>.secret` (App Service, Service Fabric, Azure ML header secrets) read `[redacted]`. */
+function redactPlatformSecrets<T>(config: T): T {
+  const platforms = (config as { platforms?: Record<string, Record<string, unknown>> }).platforms;
+  if (!platforms) return config;
+  const masked = Object.fromEntries(
+    Object.entries(platforms).map(([id, p]) => [
+      id,
+      p && typeof p === 'object' && p.secret !== undefined ? { ...p, secret: '[redacted]' } : p,
+    ]),
+  );
+  return { ...config, platforms: masked };
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { requireWritableDataDir } from '../../core/data-dir.js';
 import { generatedIdentityConfig } from '../../core/identities/directory.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import { Machine } from '../../core/machines/machine.js';
@@ -52,6 +53,7 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         out.write(stringify(printableConfig({ ...config, vm: machine.document, identity })));
         return;
       }
+      requireWritableDataDir(config.dataDir);
       const log = createLogger(config.logLevel);
       // The Go simulator's format keeps client secrets inline: its file should be owner-only.
       if (flags.config && Object.keys(config.goSimulator?.servicePrincipals ?? {}).length > 0) {

@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, chmodSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../../config/defaults.js';
 import { AzimdsError } from '../../errors.js';
 import type { Clock } from '../clock.js';
-import { resolveDataDir } from '../data-dir.js';
+import { makeDirectories, resolveDataDir } from '../data-dir.js';
 
 /** A challenge just issued: the file the client reads (the `realm`), and nothing else. */
 export interface IssuedChallenge {
@@ -63,7 +63,7 @@ export class ArcChallenges {
     const probe = join(this.dir, `.azimds-probe-${randomUUID()}`);
     try {
       if (!isDirectory(this.dir)) {
-        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        makeDirectories(this.dir, 0o700);
         if (process.platform !== 'win32') chmodSync(this.dir, 0o700);
       }
       accessSync(this.dir, constants.W_OK);
