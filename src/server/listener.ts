@@ -107,6 +107,10 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     ...connection,
     ...spec.serverOptions,
     http: { ...(connection.http as object), ...(spec.serverOptions?.http as object | undefined) },
+    // An https listener's server takes its http options (timeouts, Host) in the same object as TLS's.
+    ...(spec.serverOptions?.https
+      ? { https: { ...(connection.http as object), ...(spec.serverOptions.https as object) } }
+      : {}),
   });
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
