@@ -30,8 +30,14 @@ try {
     secrets: FUZZ_SECRETS,
     alive: emulator.alive,
   };
-  // Warm-up (JIT, lazily built caches, key generation) with another seed, then the baseline RSS.
-  await runFuzz({ ...common, seed: 999_999, requests: Math.min(2000, requests), maxSeconds: 120 });
+  // Warm-up with another seed (JIT, key generation, and the bounded stores filled to their bounds: token
+  // cache, request log, rendered documents), then the baseline RSS: growth after it is what abuse costs.
+  await runFuzz({
+    ...common,
+    seed: 999_999,
+    requests: Math.max(1000, Math.min(10_000, requests / 10)),
+    maxSeconds: 600,
+  });
   const baseline = emulator.rss();
   let peak = baseline;
   const started = Date.now();

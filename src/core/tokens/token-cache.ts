@@ -11,13 +11,13 @@ export interface TokenCacheOptions {
   /**
    * Bytes the cached tokens may hold at most (estimated, see `entryBytes`); the oldest go first. A
    * resource is the client's choice (12 KB ones make 100 KB entries), so entries alone do not bound memory.
-   * Default 16 MiB: thousands of ordinary tokens.
+   * Default 4 MiB: some 700 ordinary tokens (identity and resource pairs), far more than any test suite uses.
    */
   maxBytes?: number;
 }
 
 /** Default of `TokenCacheOptions.maxBytes`. */
-export const DEFAULT_TOKEN_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_TOKEN_CACHE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Memory an entry costs, estimated: the key (identity + resource), the token and its resource, and the
