@@ -22,7 +22,8 @@ function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
-const SEGMENTS = [
+/** Shared with test/protocol/robustness.test.ts. */
+export const SEGMENTS = [
   'metadata',
   'instance',
   'compute',
@@ -70,7 +71,8 @@ const SEGMENTS = [
   'a;b=c',
   '*',
 ];
-const PARAMS = [
+/** Shared with test/protocol/robustness.test.ts. */
+export const PARAMS = [
   'api-version',
   'format',
   'resource',
@@ -91,7 +93,8 @@ const PARAMS = [
   '',
   '%ZZ',
 ];
-const VALUES = [
+/** Shared with test/protocol/robustness.test.ts. */
+export const VALUES = [
   '2018-02-01',
   '2019-08-01',
   '2020-06-01',
@@ -157,7 +160,8 @@ const BODIES = [
   '\u0000\u0001\u00ff',
   'x'.repeat(70_000),
 ];
-const CONTENT_TYPES = [
+/** Shared with test/protocol/robustness.test.ts. */
+export const CONTENT_TYPES = [
   'application/json',
   'application/x-www-form-urlencoded',
   'text/plain',
