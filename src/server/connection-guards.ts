@@ -29,20 +29,30 @@ export const CONNECTION_REFUSALS = {
 } as const satisfies Record<string, readonly [number, string]>;
 
 /**
- * Fastify server options that bound how long a client may hold a connection (docs/hardening.md):
- * the whole request within `requestTimeoutMs`, its headers within `headersTimeoutMs`, checked every
- * second; a request without Host reaches the routes (which answer it in the surface's shape) instead
- * of node's empty 400.
+ * Fastify server options of a listener: `serverOptions` (the spec's own, which win) plus what bounds
+ * how long a client may hold a connection (docs/hardening.md): the whole request within
+ * `requestTimeoutMs`, its headers within `headersTimeoutMs`, checked every second; node's parser errors
+ * and timeouts answered in the surface's shape (`clientErrorHandler`); and a request without Host let
+ * through to the Host guard (which answers in the surface's shape) instead of node's empty 400. An
+ * https listener's server takes these http options in its TLS options object.
  */
-export function connectionOptions(): Record<string, unknown> {
+export function connectionServerOptions(
+  serverOptions: Readonly<Record<string, unknown>> | undefined,
+  refuse: Refuse,
+  headers?: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const http = {
+    headersTimeout: DEFAULTS.server.headersTimeoutMs,
+    requestTimeout: DEFAULTS.server.requestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+    requireHostHeader: false,
+  };
   return {
     requestTimeout: DEFAULTS.server.requestTimeoutMs,
-    http: {
-      headersTimeout: DEFAULTS.server.headersTimeoutMs,
-      requestTimeout: DEFAULTS.server.requestTimeoutMs,
-      connectionsCheckingInterval: 1000,
-      requireHostHeader: false,
-    },
+    clientErrorHandler: clientErrorHandler(refuse, headers),
+    ...serverOptions,
+    http: { ...http, ...(serverOptions?.http as object | undefined) },
+    ...(serverOptions?.https ? { https: { ...http, ...(serverOptions.https as object) } } : {}),
   };
 }
 

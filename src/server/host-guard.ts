@@ -1,5 +1,8 @@
 import { isIP } from 'node:net';
 import type { FastifyReply, onRequestHookHandler } from 'fastify';
+import type { WireError } from '../errors.js';
+import type { ListenerSpec } from './listener.js';
+import { sendWireError } from './reply.js';
 
 /**
  * Host names every Azure surface answers to whatever its bind address: loopback names, IMDS's
@@ -126,12 +129,14 @@ export const HOST_REFUSALS = {
  * No CORS header is ever sent, so a page of another site cannot read any answer either. Requests of
  * SDKs and curl carry no Origin: for them the hook is one Set lookup and two header reads.
  */
-export function hostGuardHook(options: {
-  check: (host: string | undefined) => boolean;
-  /** Sends the refusal in the surface's shape; `close` ends the connection after it. */
-  refuse: (reply: FastifyReply, refusal: readonly [number, string], close?: boolean) => void;
-}): onRequestHookHandler {
-  const { check, refuse } = options;
+export function hostGuardHook(
+  spec: Pick<ListenerSpec, 'host' | 'allowedHosts' | 'headers'>,
+  refused: (status: number, message: string) => WireError,
+): onRequestHookHandler {
+  const check = hostChecker(spec.host, spec.allowedHosts);
+  const closing = { ...spec.headers, connection: 'close' };
+  const refuse = (reply: FastifyReply, [status, message]: readonly [number, string], close = false) =>
+    sendWireError(reply, refused(status, message), close ? closing : spec.headers);
   return function hostGuard(request, reply, done) {
     const headers = request.headers;
     const host = headers.host;

@@ -10,14 +10,9 @@ import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
 import { AzimdsError, imdsRefusal, internalServerError, type WireError } from '../errors.js';
 import { acceptAnyBody } from './any-body.js';
-import {
-  CONNECTION_REFUSALS,
-  clientErrorHandler,
-  connectionOptions,
-  guardConnections,
-} from './connection-guards.js';
+import { CONNECTION_REFUSALS, connectionServerOptions, guardConnections } from './connection-guards.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
-import { hostChecker, hostGuardHook } from './host-guard.js';
+import { hostGuardHook } from './host-guard.js';
 import { sendWireError } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
 
@@ -80,7 +75,6 @@ function noSchemas() {
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
   const refused = spec.errors.refused ?? imdsRefusal;
-  const connection = connectionOptions();
   const app = Fastify({
     loggerInstance: log.child({ listener: spec.name }) as FastifyBaseLogger,
     // Requests are recorded by the request log; fastify's per-request lines would cost throughput.
@@ -102,30 +96,14 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
     frameworkErrors: (_error, _request, reply) =>
       sendWireError(reply, refused(...CONNECTION_REFUSALS.malformed), spec.headers),
-    // Node's parser errors and timeouts, in the surface's shape (server/connection-guards.ts).
-    clientErrorHandler: clientErrorHandler(refused, spec.headers),
-    ...connection,
-    ...spec.serverOptions,
-    http: { ...(connection.http as object), ...(spec.serverOptions?.http as object | undefined) },
-    // An https listener's server takes its http options (timeouts, Host) in the same object as TLS's.
-    ...(spec.serverOptions?.https
-      ? { https: { ...(connection.http as object), ...(spec.serverOptions.https as object) } }
-      : {}),
+    // Timeouts, and node's parser errors in the surface's shape (server/connection-guards.ts).
+    ...connectionServerOptions(spec.serverOptions, refused, spec.headers),
   });
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
-  if (spec.hostGuard !== false) {
-    const closing = { ...spec.headers, connection: 'close' };
-    app.addHook(
-      'onRequest',
-      hostGuardHook({
-        check: hostChecker(spec.host, spec.allowedHosts),
-        refuse: (reply, [status, message], close) =>
-          sendWireError(reply, refused(status, message), close ? closing : spec.headers),
-      }),
-    );
-  }
+  // Foreign Host (DNS rebinding) and cross-site requests, refused before anything else (server/host-guard.ts).
+  if (spec.hostGuard !== false) app.addHook('onRequest', hostGuardHook(spec, refused));
   if (spec.instrument) {
     // First hook of every route (the 404 handler too); one boolean read while no fault rule is active.
     app.addHook(
