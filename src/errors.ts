@@ -1,5 +1,3 @@
-import { STATUS_CODES } from 'node:http';
-
 /**
  * The one table of errors. Two kinds live here:
  *
@@ -119,9 +117,22 @@ export function oauthRefusal(status: number, message: string): WireError {
   return error;
 }
 
+/** PascalCase codes of the statuses refusals use (RFC 9110 reason phrases without spaces). */
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  408: 'RequestTimeout',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  417: 'ExpectationFailed',
+  431: 'RequestHeaderFieldsTooLarge',
+};
+
 /** A PascalCase error code for a status (`408` -> `RequestTimeout`), for code-carrying shapes (Service Fabric, control API). */
 export function statusCode(status: number): string {
-  return (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
+  return STATUS_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'BadRequest');
 }
 
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */
