@@ -10,8 +10,10 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
 /**
  * Problems the schema cannot see because they span keys or touch the file system, one line each as
  * `<key.path>: <problem>`: two enabled listeners on one port of one address (a start would fail with
- * "port in use" on its own second listener), and a `...File` key naming no readable file (a key,
- * certificate or secret file; `tokens.keys.file` is a name below `dataDir` azimds creates and is not one).
+ * "port in use" on its own second listener), and a key or certificate file key (`privateKeyFile`,
+ * `certFile`, `keyFile`, `certificateFile`, `caFile`) naming no file. Files read per request (a static
+ * token's `tokenFile`, a secret file) may appear later and are not checked: their absence is the
+ * request's error, as documented.
  * Empty when the config is consistent.
  */
 export function configProblems(config: Config): string[] {
@@ -60,13 +62,15 @@ function portClashes(config: Config): string[] {
   return problems;
 }
 
+const KEY_OR_CERTIFICATE_FILE = /^(?:privateKeyFile|certFile|keyFile|certificateFile|caFile)$/;
+
 function missingFiles(config: Config): string[] {
   const problems: string[] = [];
   const visit = (value: unknown, path: string[]): void => {
     if (value === null || typeof value !== 'object') return;
     for (const [key, child] of Object.entries(value)) {
       const here = [...path, key];
-      if (typeof child === 'string' && /.File$/.test(key)) {
+      if (typeof child === 'string' && KEY_OR_CERTIFICATE_FILE.test(key)) {
         const file = resolveDataDir(child);
         const stat = statSync(file, { throwIfNoEntry: false });
         if (!stat) problems.push(`${here.join('.')}: no file at ${file}`);
