@@ -84,13 +84,55 @@ export const loadBalancerNotFound = jsonError(404, {
 /** 500 of IMDS-shaped surfaces when azimds itself fails (a bug): the request is answered, never dropped. */
 export const internalServerError = jsonError(500, { error: 'Internal server error' });
 
-const malformed = new Map<number, WireError>();
-
 /** A 4xx fastify raises itself (bad URL encoding, unreadable body), in IMDS's bad-request shape. */
 export function malformedRequest(status: number): WireError {
-  const error = malformed.get(status) ?? jsonError(status, { error: 'Bad request. Malformed request.' });
-  malformed.set(status, error);
+  return imdsRefusal(status, 'Bad request. Malformed request.');
+}
+
+const refusals = new Map<string, WireError>();
+
+/**
+ * A refusal below the routes (foreign Host, cross-site, malformed or timed-out request, odd Expect,
+ * CONNECT; see server/host-guard.ts, server/connection-guards.ts) in IMDS's shape, `{"error": message}`:
+ * the default of `SurfaceErrors.refused`. Built once per status and message.
+ */
+export function imdsRefusal(status: number, message: string): WireError {
+  const key = `${status}|${message}`;
+  let error = refusals.get(key);
+  if (!error) {
+    error = jsonError(status, { error: message });
+    refusals.set(key, error);
+  }
   return error;
+}
+
+/** The same refusal in the OAuth shape of a token endpoint (VM extension, Cloud Shell): `invalid_request`. */
+export function oauthRefusal(status: number, message: string): WireError {
+  const key = `oauth|${status}|${message}`;
+  let error = refusals.get(key);
+  if (!error) {
+    error = oauthError(status, status === 403 ? 'access_denied' : 'invalid_request', message);
+    refusals.set(key, error);
+  }
+  return error;
+}
+
+/** PascalCase codes of the statuses refusals use (RFC 9110 reason phrases without spaces). */
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  408: 'RequestTimeout',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  417: 'ExpectationFailed',
+  431: 'RequestHeaderFieldsTooLarge',
+};
+
+/** A PascalCase error code for a status (`408` -> `RequestTimeout`), for code-carrying shapes (Service Fabric, control API). */
+export function statusCode(status: number): string {
+  return STATUS_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'BadRequest');
 }
 
 /** 400: api-version missing or not supported; lists the newest versions as Azure does. */

@@ -141,6 +141,21 @@ export const DEFAULTS = {
     /** What the rule above gives with the default IMDS port. */
     port: 8172,
   },
+  /**
+   * Connection limits of every listener (docs/hardening.md): a client that trickles its request holds a
+   * socket at most this long, then gets its surface's 408 and the connection is closed.
+   */
+  server: {
+    /** The whole request (headers and body) must arrive within 15 s; Azure clients send theirs at once. */
+    requestTimeoutMs: 15_000,
+    /** Its headers within 10 s (node's check runs every second). */
+    headersTimeoutMs: 10_000,
+  },
+  /**
+   * Host names the Azure surfaces answer to besides loopback, 169.254.169.254, their bind address and
+   * Azure's own names (DNS-rebinding defence, docs/hardening.md): none. Add e.g. a compose service name.
+   */
+  allowedHosts: [] as string[],
   requestLog: {
     /** Requests kept in memory (a ring buffer: the oldest go first), readable from the control API and `azimds logs`. 0 turns the log off. */
     size: 1000,

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AzimdsError } from '../errors.js';
+import { configProblems } from './consistency.js';
 import { fromGoSimulator, isGoSimulatorConfig } from './go-simulator.js';
 import { issueKey, issueMessage } from './issues.js';
 import { type Config, configSchema } from './schema.js';
@@ -86,7 +87,12 @@ export function resolveConfig(raw: unknown, overrides: readonly Override[] = [],
     : structuredClone(raw as Record<string, unknown>);
   for (const o of overrides) setPath(base, o.path, o.value);
   const result = configSchema.safeParse(base);
-  if (result.success) return result.data;
+  if (result.success) {
+    // Across keys and on disk: port clashes, key and certificate files that are not there.
+    const problems = configProblems(result.data);
+    if (problems.length === 0) return result.data;
+    throw new AzimdsError('CONFIG_INVALID', problems.map((p) => `${origin}: ${p}`).join('\n'));
+  }
   throw new AzimdsError('CONFIG_INVALID', formatIssues(result.error, overrides, origin));
 }
 

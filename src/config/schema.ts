@@ -219,6 +219,11 @@ export const configSchema = z.strictObject({
   control: controlSchema.default(controlSchema.parse({})),
   /** The local proxy and CA that serve Azure's own host names (docs/proxy.md). */
   proxy: proxySchema.default(proxySchema.parse({})),
+  /**
+   * More host names (`Host` header values without port) the Azure surfaces answer to, e.g. a compose
+   * service name; `*.example.com` allows a family. Others are refused (DNS rebinding; docs/hardening.md).
+   */
+  allowedHosts: z.array(z.string().min(1)).default(DEFAULTS.allowedHosts),
   /** The in-memory request log (size 0: off). */
   requestLog: requestLogSchema.default(requestLogSchema.parse({})),
   /** Fault-injection rules active from start and restored by a reset (docs/faults.md). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
+  existsSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { AzimdsError } from '../errors.js';
 
 /** Expands a leading `~` and makes the path absolute. */
 export function resolveDataDir(dir: string): string {
@@ -21,9 +23,28 @@ export function resolveDataDir(dir: string): string {
 /** Creates `dir` (and parents) if needed and makes it owner-only (0700). Returns the absolute path. */
 export function ensurePrivateDir(dir: string): string {
   const path = resolveDataDir(dir);
-  mkdirSync(path, { recursive: true, mode: 0o700 });
+  makeDirectories(path, 0o700);
   if (process.platform !== 'win32') chmodSync(path, 0o700);
   return path;
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's recursive mkdirSync never returns for a path below /proc
+ * (it retries the ENOENT forever); this fails at once with the first directory that cannot be made.
+ */
+export function makeDirectories(path: string, mode: number): void {
+  const missing: string[] = [];
+  for (let dir = resolve(path); !existsSync(dir); dir = dirname(dir)) {
+    missing.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir, { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /**
@@ -91,4 +112,28 @@ export function withFileLock<T>(file: string, fn: () => T, timeoutMs = 5000, sta
   } finally {
     rmSync(lock, { force: true });
   }
+}
+
+/**
+ * Makes sure the data directory can hold azimds's files: creates it owner-only if missing, then writes
+ * and deletes a probe file. Run before anything is stored, so a bad `dataDir` is one message instead of
+ * a stack trace from whichever store touches it first (or a lock loop on a file system such as /proc).
+ * @throws AzimdsError `CONFIG_INVALID` naming `dataDir`, the path and why.
+ */
+export function requireWritableDataDir(dir: string): string {
+  const path = resolveDataDir(dir);
+  const probe = join(path, `.azimds-probe-${randomBytes(6).toString('hex')}`);
+  try {
+    ensurePrivateDir(path);
+    writeFileSync(probe, '', { mode: 0o600, flag: 'wx' });
+    rmSync(probe, { force: true });
+  } catch (cause) {
+    const error = cause as NodeJS.ErrnoException;
+    throw new AzimdsError(
+      'CONFIG_INVALID',
+      `dataDir: cannot write to ${path} (${error.code ?? error.message}); give --data-dir (or dataDir, AZIMDS_DATA_DIR) a directory this user can write`,
+      { cause },
+    );
+  }
+  return path;
 }

@@ -201,6 +201,8 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   if (config.keyVault.enabled) specs.push(keyVaultListenerSpec(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
+  // Host names the Azure surfaces answer to besides their own (server/host-guard.ts).
+  for (const spec of specs) spec.allowedHosts ??= config.allowedHosts;
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
   // The proxy (docs/proxy.md) serves the surfaces above by host name: src/server/proxy/host-table.ts.
   if (config.proxy.enabled) specs.push(proxyListenerSpec(state, [...specs]));

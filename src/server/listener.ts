@@ -9,10 +9,12 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { FaultSet } from '../core/faults/fault-set.js';
-import { AzimdsError, internalServerError, malformedRequest, type WireError } from '../errors.js';
+import { AzimdsError, imdsRefusal, internalServerError, type WireError } from '../errors.js';
 import { acceptAnyBody } from './any-body.js';
+import { CONNECTION_REFUSALS, connectionServerOptions, guardConnections } from './connection-guards.js';
 import { Exchange, FastPath, parseQuery, runHandler } from './fast-path.js';
 import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faults.js';
+import { hostGate } from './host-guard.js';
 import { preparedWireError, sendWireError, writePrepared } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
 
@@ -23,6 +25,11 @@ export interface SurfaceErrors {
   internal(request: FastifyRequest | undefined, error: unknown): WireError;
   /** The statuses fault injection sends (default: by path, see server/faults.ts). */
   fault?: FaultErrors;
+  /**
+   * A refusal before any route (foreign Host, cross-site, malformed or timed-out request, odd Expect,
+   * CONNECT) with this status and message, in the surface's shape. Default: IMDS's `{"error": message}`.
+   */
+  refused?: (status: number, message: string) => WireError;
 }
 
 /** One listener: a fastify app on one host:port that serves one or more protocol plugins. */
@@ -52,6 +59,12 @@ export interface ListenerSpec {
    * parsers (the control API, a JSON API of azimds's own).
    */
   bodies?: 'raw' | 'fastify';
+  /**
+   * `false` turns off the Host/Origin guard (server/host-guard.ts) of this listener: the control
+   * listener has its own. Default on, with `allowedHosts` (config) as extra host names.
+   */
+  hostGuard?: boolean;
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningListener {
@@ -78,6 +91,7 @@ function noSchemas() {
 /** Builds the fastify app of a listener without binding it (for `inject()` tests and `listen`). */
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
   const listenerLog = log.child({ listener: spec.name });
+  const refused = spec.errors.refused ?? imdsRefusal;
   const app = Fastify({
     // Every request logs through the listener's logger itself: a pino child per request (fastify's
     // default, to bind a request id) cost more than the rest of an IMDS request, and a custom
@@ -97,8 +111,10 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     forceCloseConnections: true,
     return503OnClosing: false,
     // A URL fastify cannot decode (`/metadata/instance/%ZZ`) gets the platform's 400, not fastify's body.
-    frameworkErrors: (_error, _request, reply) => sendWireError(reply, malformedRequest(400), spec.headers),
-    ...spec.serverOptions,
+    frameworkErrors: (_error, _request, reply) =>
+      sendWireError(reply, refused(...CONNECTION_REFUSALS.malformed), spec.headers),
+    // Timeouts, and node's parser errors in the surface's shape (server/connection-guards.ts).
+    ...connectionServerOptions(spec.serverOptions, refused, spec.headers),
     // The fast path parses queries with the same function (server/fast-path.ts).
     routerOptions: {
       maxParamLength: 4096,
@@ -115,10 +131,12 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
   if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
-  if (spec.gates?.length) {
-    // Gates (e.g. a Host allow-list) come first on fastify's path, the 404 handler's requests included;
-    // the fast path runs the same functions (FastPath.gate).
-    for (const gate of spec.gates) fastPath.gate(gate);
+  // Foreign Host (DNS rebinding) and cross-site requests are refused before anything else
+  // (server/host-guard.ts), then the spec's own gates. Gates come first on fastify's path, the 404
+  // handler's requests included; the fast path runs the same functions (FastPath.gate).
+  const gates = [...(spec.hostGuard === false ? [] : [hostGate(spec, refused)]), ...(spec.gates ?? [])];
+  if (gates.length > 0) {
+    for (const gate of gates) fastPath.gate(gate);
     app.addHook('onRequest', (request, reply, done) => {
       const rejected = fastPath.checkGates(request.raw);
       if (rejected === undefined) return done();
@@ -148,13 +166,14 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // Client errors fastify raises itself (malformed body, bad content type) keep their status.
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendWireError(reply, malformedRequest(status), spec.headers);
+      return sendWireError(reply, refused(status, CONNECTION_REFUSALS.malformed[1]), spec.headers);
     }
     request.log.error({ err: error }, 'unhandled error while serving a request');
     return sendWireError(reply, spec.errors.internal(request, error) ?? internalServerError, spec.headers);
   });
   for (const { plugin, options } of spec.plugins) await app.register(plugin, (options ?? {}) as never);
   serveFastPath(app, spec, fastPath);
+  guardConnections(app.server, refused, spec.headers);
   return app;
 }
 

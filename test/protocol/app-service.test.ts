@@ -5,6 +5,7 @@
  * `{statusCode, message, correlationId}` errors, and path matching as on Windows and Linux.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { appServiceDate } from '../../src/protocols/app-service/plugin.js';
 import { startEmulator } from '../../src/server/emulator.js';
@@ -160,16 +161,33 @@ for (const kind of TRANSPORTS) {
       assertAppServiceError(await app.request('GET', '/other', header), 404, /not found/);
     });
 
-    test('fetches a fresh token when MSAL signals a revoked one (token_sha256_to_refresh)', async () => {
+    test('fetches a fresh token only when token_sha256_to_refresh names the cached one (MSAL revocation)', async () => {
       const first = await app.json('GET', v2019({ resource: 'https://storage.azure.com' }), header);
       const cached = await app.json('GET', v2019({ resource: 'https://storage.azure.com' }), header);
       assert.equal(cached.json.access_token, first.json.access_token);
+      // A hash that is not the cached token's (another token, garbage) changes nothing.
+      for (const other of ['abc', createHash('sha256').update('another token').digest('hex')]) {
+        const same = await app.json(
+          'GET',
+          v2019({ resource: 'https://storage.azure.com', token_sha256_to_refresh: other }),
+          header,
+        );
+        assert.equal(same.json.access_token, first.json.access_token, other);
+      }
+      const sha = createHash('sha256').update(first.json.access_token).digest('hex');
       const fresh = await app.json(
         'GET',
-        v2019({ resource: 'https://storage.azure.com', token_sha256_to_refresh: 'abc' }),
+        v2019({ resource: 'https://storage.azure.com', token_sha256_to_refresh: sha.toUpperCase() }),
         header,
       );
       assert.notEqual(fresh.json.access_token, first.json.access_token);
+      // The new token is cached; the old hash no longer forces anything.
+      const again = await app.json(
+        'GET',
+        v2019({ resource: 'https://storage.azure.com', token_sha256_to_refresh: sha }),
+        header,
+      );
+      assert.equal(again.json.access_token, fresh.json.access_token);
     });
   });
 

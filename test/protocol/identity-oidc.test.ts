@@ -191,7 +191,8 @@ describe('OIDC discovery configuration', () => {
     try {
       const res = await app.inject({
         url: `/${TENANT}/.well-known/openid-configuration`,
-        headers: { host: 'evil' },
+        // An allowed name that is not the configured address (a foreign Host is refused outright).
+        headers: { host: 'localhost:9999' },
       });
       assert.equal(JSON.parse(res.body).jwks_uri, 'http://127.0.0.1:8169/common/discovery/keys');
     } finally {

@@ -14,68 +14,10 @@ import type { EmulatorState } from '../../src/core/state.js';
 import { createState, libraryConfig, listenerSpecs } from '../../src/server/emulator.js';
 import { buildListenerApp } from '../../src/server/listener.js';
 import { createLogger } from '../../src/server/logger.js';
+import { CONTENT_TYPES, PARAMS, prng, SEGMENTS, VALUES } from '../fuzz/requests.js';
 
 const REQUESTS_PER_SURFACE = 600;
 
-/** mulberry32: a tiny seeded PRNG, so that every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SEGMENTS = [
-  'metadata',
-  'instance',
-  'compute',
-  'network',
-  'interface',
-  '0',
-  '1',
-  '99',
-  '-1',
-  'ipv4',
-  'ipAddress',
-  'identity',
-  'oauth2',
-  'token',
-  'info',
-  'attested',
-  'document',
-  'scheduledevents',
-  'loadbalancer',
-  'versions',
-  'tagsList',
-  'userData',
-  'msi',
-  'MSI',
-  'auth',
-  'vm',
-  'faults',
-  'events',
-  'clock',
-  'logs',
-  'reset',
-  'identities',
-  'user-assigned',
-  '.well-known',
-  'openid-configuration',
-  'discovery',
-  'keys',
-  '%00',
-  '%ZZ',
-  '..',
-  '%2e%2e',
-  '%F0%9F%92%A9',
-  'constructor',
-  '__proto__',
-  'x'.repeat(300),
-  '',
-];
 /** Real routes of the surfaces, so that most requests reach a handler rather than the 404 fallback. */
 const ROUTES = [
   '/metadata/instance',
@@ -105,48 +47,6 @@ const ROUTES = [
   '/common/.well-known/openid-configuration',
   '/common/discovery/keys',
 ];
-const PARAMS = [
-  'api-version',
-  'format',
-  'resource',
-  'client_id',
-  'object_id',
-  'msi_res_id',
-  'mi_res_id',
-  'principal_id',
-  'clientid',
-  'nonce',
-  'bypass_cache',
-  'after',
-  'limit',
-  'wait',
-  '__proto__',
-  'constructor',
-];
-const VALUES = [
-  '2018-02-01',
-  '2021-02-01',
-  '2025-04-07',
-  '2019-08-01',
-  '2017-09-01',
-  '2019-07-01-preview',
-  '2020-07-01',
-  'text',
-  'json',
-  'xml',
-  'https://vault.azure.net',
-  'https://management.azure.com/',
-  'not a uri',
-  '',
-  '%',
-  '%00',
-  'true',
-  'false',
-  '-1',
-  '1e309',
-  'x'.repeat(5000),
-  '00000000-0000-0000-0000-000000000000',
-];
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
 const BODIES = [
   undefined,
@@ -162,15 +62,6 @@ const BODIES = [
   '{"by":"soon"}',
   '{"__proto__":{"polluted":true}}',
   'x'.repeat(70_000),
-];
-const CONTENT_TYPES = [
-  undefined,
-  'application/json',
-  'application/x-www-form-urlencoded',
-  'text/plain',
-  'application/xml',
-  'multipart/form-data; boundary=x',
-  'application/merge-patch+json',
 ];
 
 function pick<T>(random: () => number, items: readonly T[]): T {

@@ -241,7 +241,7 @@ describe('Arc challenge files', () => {
     challenges.prepare();
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
-      const { path } = challenges.issue();
+      const { path } = challenges.issue() as { path: string };
       assert.ok(existsSync(path));
       now += 6000;
       mock.timers.tick(6000);
@@ -253,20 +253,28 @@ describe('Arc challenge files', () => {
     }
   });
 
-  test('keeps at most the configured number of outstanding secrets, dropping the oldest file', () => {
+  test('keeps at most the configured number of outstanding secrets, refusing new ones, never evicting pending ones', () => {
+    let now = 0;
     const challenges = new ArcChallenges({
       dir: freshDir(),
       ttlSeconds: 60,
-      clock: { now: () => 0 },
+      clock: { now: () => now },
       maxOutstanding: 2,
     });
     challenges.prepare();
     try {
-      const first = challenges.issue();
+      const first = challenges.issue() as { path: string };
       challenges.issue();
-      challenges.issue();
+      assert.equal(challenges.issue(), undefined, 'full: no new challenge');
       assert.equal(challenges.outstanding, 2);
-      assert.equal(existsSync(first.path), false);
+      assert.equal(existsSync(first.path), true);
+      // The legitimate client's pending secret still redeems, which makes room for a new one.
+      assert.equal(challenges.redeem(readFileSync(first.path, 'utf8')), 'ok');
+      assert.ok(challenges.issue());
+      // Expired secrets make room too.
+      now += 61_000;
+      assert.ok(challenges.issue());
+      assert.equal(challenges.outstanding, 1);
     } finally {
       challenges.close();
     }

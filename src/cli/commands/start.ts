@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { requireWritableDataDir } from '../../core/data-dir.js';
 import { generatedEntraConfig } from '../../core/directory/environment.js';
 import { generatedIdentityConfig } from '../../core/identities/directory.js';
 import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
@@ -59,6 +60,7 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, world, entra })));
         return;
       }
+      requireWritableDataDir(config.dataDir);
       const log = createLogger(config.logLevel);
       // The Go simulator's format keeps client secrets inline: its file should be owner-only.
       if (flags.config && Object.keys(config.goSimulator?.servicePrincipals ?? {}).length > 0) {

@@ -1,6 +1,6 @@
 import { issuesText } from '../../config/issues.js';
 import { vmSchema } from '../../config/schema.js';
-import type { JsonObject } from './json.js';
+import { type JsonObject, nestsDeeperThan } from './json.js';
 import type { Machine } from './machine.js';
 
 /**
@@ -20,6 +20,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** Deepest merge patch `patchMachine` takes: far more than any VM field (`compute.storageProfile.dataDisks[0].managedDisk.id` is 5). */
+const MAX_PATCH_DEPTH = 32;
+
 /** Result of `patchMachine`. */
 export type PatchResult = { ok: true } | { ok: false; message: string };
 
@@ -32,6 +35,13 @@ export type PatchResult = { ok: true } | { ok: false; message: string };
 export function patchMachine(machine: Machine, patch: unknown): PatchResult {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
     return { ok: false, message: 'the body must be a JSON object such as {"compute":{"tags":{"k":"v"}}}' };
+  }
+  // A VM's config is a few levels deep; deeper input is invalid, and would overflow the recursive merge.
+  if (nestsDeeperThan(patch, MAX_PATCH_DEPTH)) {
+    return {
+      ok: false,
+      message: `vm: the patch nests deeper than ${MAX_PATCH_DEPTH} levels; no VM field is that deep`,
+    };
   }
   const base = structuredClone(machine.config) as { compute: Record<string, unknown> };
   const served = (machine.document.compute as JsonObject).tagsList as Array<{ name: string; value: string }>;

@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, chmodSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../../config/defaults.js';
 import { AzimdsError } from '../../errors.js';
 import type { Clock } from '../clock.js';
-import { resolveDataDir } from '../data-dir.js';
+import { makeDirectories, resolveDataDir } from '../data-dir.js';
 
 /** A challenge just issued: the file the client reads (the `realm`), and nothing else. */
 export interface IssuedChallenge {
@@ -26,6 +26,11 @@ interface Outstanding {
  * whose path is the `realm`; the retry with `Authorization: Basic <secret>` redeems it. A secret is
  * single-use and short-lived: redeemed, expired and (at close) outstanding secrets are deleted with
  * their files. Only a SHA-256 of each secret is kept in memory, so lookups reveal nothing by timing.
+ *
+ * Outstanding secrets are bounded (`maxOutstanding`, ~300 bytes of memory and one small file each): when
+ * the bound is reached, `issue` refuses new challenges until some expire or are redeemed, rather than
+ * evicting pending ones, so a flood of unauthenticated requests never invalidates the challenge a
+ * legitimate client is about to redeem.
  */
 export class ArcChallenges {
   readonly dir: string;
@@ -41,7 +46,7 @@ export class ArcChallenges {
     this.dir = resolve(options.dir);
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#clock = options.clock;
-    this.#max = options.maxOutstanding ?? 1000;
+    this.#max = options.maxOutstanding ?? 10_000;
   }
 
   /** Number of secrets issued and not yet redeemed, expired or evicted. */
@@ -58,7 +63,7 @@ export class ArcChallenges {
     const probe = join(this.dir, `.azimds-probe-${randomUUID()}`);
     try {
       if (!isDirectory(this.dir)) {
-        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        makeDirectories(this.dir, 0o700);
         if (process.platform !== 'win32') chmodSync(this.dir, 0o700);
       }
       accessSync(this.dir, constants.W_OK);
@@ -72,12 +77,13 @@ export class ArcChallenges {
   }
 
   /**
-   * A new challenge: writes a random secret to a new `.key` file, owner-only.
+   * A new challenge: writes a random secret to a new `.key` file, owner-only. Undefined when
+   * `maxOutstanding` secrets are pending (the client should retry later: HIMDS answers 429).
    * @throws Error when the file cannot be written (the directory vanished, the disk is full).
    */
-  issue(): IssuedChallenge {
+  issue(): IssuedChallenge | undefined {
     this.sweep();
-    if (this.#outstanding.size >= this.#max) this.#evictOldest();
+    if (this.#outstanding.size >= this.#max) return undefined;
     const secret = randomBytes(32).toString('hex');
     const path = join(this.dir, `${randomUUID()}.key`);
     writeFileSync(path, secret, { mode: 0o600, flag: 'wx' });
@@ -129,14 +135,6 @@ export class ArcChallenges {
       if (this.#outstanding.size > 0) this.#scheduleSweep();
     }, this.#ttlMs + 1000);
     this.#timer.unref();
-  }
-
-  #evictOldest(): void {
-    const first = this.#outstanding.keys().next();
-    if (first.done) return;
-    const entry = this.#outstanding.get(first.value);
-    this.#outstanding.delete(first.value);
-    if (entry) removeQuietly(entry.path);
   }
 }
 

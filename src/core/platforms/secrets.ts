@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { AzimdsError } from '../../errors.js';
@@ -63,6 +63,14 @@ export class PlatformSecrets {
       v !== null &&
       SECRET_PLATFORMS.every((p) => typeof (v as Record<string, unknown>)[p] === 'string');
     const read = (): unknown => {
+      // Like the key file: secrets other users can read are refused, not used (platform.secret is unaffected).
+      const stat = statSync(file, { throwIfNoEntry: false });
+      if (stat && process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+        throw new AzimdsError(
+          'KEY_STORE',
+          `${file} holds the platforms' secrets but other users can access it (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+        );
+      }
       try {
         return JSON.parse(readFileSync(file, 'utf8'));
       } catch {
@@ -81,6 +89,7 @@ export class PlatformSecrets {
         return merged as Record<SecretPlatform, string>;
       });
     } catch (cause) {
+      if (cause instanceof AzimdsError) throw cause;
       throw new AzimdsError(
         'KEY_STORE',
         `cannot store the platforms' generated secrets in ${file}: ${(cause as Error).message} (set dataDir to a writable directory, or give platforms.<name>.secret)`,

@@ -32,6 +32,12 @@ export interface TokenRequest {
   readonly resource: string;
   /** A fresh token even if a cached one is still good (IMDS `bypass_cache=true`). */
   readonly bypassCache?: boolean;
+  /**
+   * MSAL's `token_sha256_to_refresh` (App Service, Service Fabric): the SHA-256 (hex) of a token the
+   * client found revoked. A fresh token is fetched only when it names the cached one; else the cached
+   * token is served.
+   */
+  readonly refreshIfSha256?: string;
 }
 
 /** An access token and what endpoints report about it. Times are epoch seconds. */

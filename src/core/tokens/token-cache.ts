@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AccessToken, TokenProvider, TokenRequest, TokenResult } from './provider.js';
 
@@ -7,6 +8,25 @@ export interface TokenCacheOptions {
   refreshBeforeSeconds: number;
   /** Entries kept at most; the oldest go first. Requests name arbitrary resources, so the cache is bounded. */
   maxEntries?: number;
+  /**
+   * Bytes the cached tokens may hold at most (estimated, see `entryBytes`); the oldest go first. A
+   * resource is the client's choice (12 KB ones make 100 KB entries), so entries alone do not bound memory.
+   * Default 4 MiB: some 700 ordinary tokens (identity and resource pairs), far more than any test suite uses.
+   */
+  maxBytes?: number;
+}
+
+/** Default of `TokenCacheOptions.maxBytes`. */
+export const DEFAULT_TOKEN_CACHE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Memory an entry costs, estimated: the key (identity + resource), the token and its resource, and the
+ * response bodies endpoints serialize once per token (each holds the token and the resource again),
+ * plus a fixed overhead for the objects and maps.
+ */
+export function entryBytes(key: string, token: AccessToken | undefined): number {
+  const tokenBytes = token ? 3 * (token.accessToken.length + token.resource.length) : 0;
+  return 2 * key.length + tokenBytes + 1024;
 }
 
 /** MSAL and the Azure SDKs treat a token with less than this many seconds left as expired. */
@@ -15,6 +35,8 @@ const USABLE_SECONDS = 300;
 interface Entry {
   token?: AccessToken;
   pending?: Promise<TokenResult>;
+  /** What `entryBytes` estimated when the token was stored. */
+  bytes: number;
 }
 
 /**
@@ -29,6 +51,7 @@ export class CachingTokenProvider implements TokenProvider {
   readonly #inner: TokenProvider;
   readonly #options: TokenCacheOptions;
   readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
 
   constructor(inner: TokenProvider, options: TokenCacheOptions) {
     this.name = inner.name;
@@ -39,28 +62,30 @@ export class CachingTokenProvider implements TokenProvider {
   getToken(request: TokenRequest): Promise<TokenResult> {
     const key = `${request.identity.principalId}\n${request.resource}`;
     let entry = this.#entries.get(key);
-    if (!request.bypassCache && entry?.token && this.#fresh(entry.token)) {
+    // MSAL's revocation signal refreshes only the token it names (a stale or foreign hash changes nothing).
+    const bypass =
+      request.bypassCache === true ||
+      (request.refreshIfSha256 !== undefined &&
+        entry?.token !== undefined &&
+        sha256Hex(entry.token.accessToken) === request.refreshIfSha256.toLowerCase());
+    if (!bypass && entry?.token && this.#fresh(entry.token)) {
       return Promise.resolve({ ok: true, token: entry.token });
     }
-    if (!request.bypassCache && entry?.pending) return entry.pending;
+    if (!bypass && entry?.pending) return entry.pending;
     if (!entry) {
       if (this.#entries.size >= (this.#options.maxEntries ?? 10_000)) this.#evict();
-      entry = {};
+      entry = { bytes: entryBytes(key, undefined) };
       this.#entries.set(key, entry);
+      this.#bytes += entry.bytes;
     }
     const target = entry;
     const previous = entry.token;
     const pending = this.#fetch(request).then((result): TokenResult => {
       if (target.pending === pending) delete target.pending;
-      if (result.ok) target.token = result.token;
+      if (result.ok) this.#store(key, target, result.token);
       // A refresh ahead of expiry failed (Entra down, az slow): the cached token is still good for a
       // while, so clients keep working; the next request tries the source again.
-      else if (
-        result.failure.code === 'upstream' &&
-        !request.bypassCache &&
-        previous &&
-        this.#usable(previous)
-      ) {
+      else if (result.failure.code === 'upstream' && !bypass && previous && this.#usable(previous)) {
         return { ok: true, token: previous };
       }
       return result;
@@ -79,6 +104,39 @@ export class CachingTokenProvider implements TokenProvider {
   /** Forgets every cached token (e.g. after the identities changed). */
   clear(): void {
     this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  /** Estimated bytes held (see `entryBytes`), for tests and diagnostics. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Stores `token` in `entry` (still in the map unless evicted meanwhile) and keeps the byte bound. */
+  #store(key: string, entry: Entry, token: AccessToken): void {
+    entry.token = token;
+    if (this.#entries.get(key) !== entry) return;
+    const bytes = entryBytes(key, token);
+    this.#bytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    const max = this.#options.maxBytes ?? DEFAULT_TOKEN_CACHE_BYTES;
+    if (this.#bytes <= max) return;
+    // Oldest first; the entry just stored goes last, and only if it alone is over the bound.
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= max) break;
+      if (e === entry && this.#entries.size > 1) continue;
+      this.#delete(k, e);
+    }
+  }
+
+  #delete(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
   }
 
   /** Still worth handing out: more than 5 minutes left (MSAL discards tokens with less), or a quarter of a short lifetime. */
@@ -107,13 +165,17 @@ export class CachingTokenProvider implements TokenProvider {
   #evict(): void {
     const now = this.#options.clock.now() / 1000;
     for (const [key, entry] of this.#entries) {
-      if (!entry.pending && (!entry.token || entry.token.expiresOn <= now)) this.#entries.delete(key);
+      if (!entry.pending && (!entry.token || entry.token.expiresOn <= now)) this.#delete(key, entry);
     }
     if (this.#entries.size < (this.#options.maxEntries ?? 10_000)) return;
     let drop = Math.ceil(this.#entries.size / 10);
     for (const key of this.#entries.keys()) {
       if (drop-- <= 0) break;
-      this.#entries.delete(key);
+      this.#delete(key, this.#entries.get(key) as Entry);
     }
   }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

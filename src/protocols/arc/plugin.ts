@@ -74,7 +74,10 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
   const challenge = (request: FastifyRequest, reply: FastifyReply, error: WireError): FastifyReply => {
     let path: string;
     try {
-      path = challenges.issue().path;
+      const issued = challenges.issue();
+      // Too many challenges pending (a flood): refuse new ones; pending ones stay valid.
+      if (!issued) return sendWireError(reply, identityErrors.tooManyRequests, IMDS_HEADERS);
+      path = issued.path;
     } catch (cause) {
       request.log.error({ err: cause, dir: challenges.dir }, 'Azure Arc: cannot write a challenge file');
       return sendWireError(reply, arcErrors.challengeFailed, IMDS_HEADERS);

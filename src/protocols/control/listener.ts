@@ -1,5 +1,5 @@
 import type { EmulatorState } from '../../core/state.js';
-import { controlError } from '../../errors.js';
+import { controlError, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { controlPlugin } from './plugin.js';
 
@@ -22,6 +22,9 @@ export function controlListenerSpec(
           `no control API operation ${request.method} ${request.url.split('?')[0]} (see docs/control-api.md)`,
         ),
       internal: () => controlError(500, 'InternalError', 'the emulator failed to handle this request'),
+      refused: (status, message) => controlError(status, statusCode(status), message),
     },
+    // The control listener's Host/Origin rules are its own (the dashboard's), not the Azure surfaces'.
+    hostGuard: false,
   };
 }

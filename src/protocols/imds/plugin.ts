@@ -34,6 +34,9 @@ const checkErrors: Record<ImdsCheckFailure, WireError> = {
   'api-version': apiVersionError,
 };
 
+/** Bytes of rendered responses the instance endpoint keeps (every version and path clients ask for fits many times). */
+const MAX_CACHED_BYTES = 8 * 1024 * 1024;
+
 /**
  * IMDS metadata categories: `/metadata/instance[/…]` (route filtering, `format=text`) and
  * `/metadata/versions`. Other categories (identity, attested, scheduledevents, loadbalancer) are
@@ -45,6 +48,8 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
   // Complete responses per api-version, then per `format?path`; dropped whenever the VM changes.
   // Bounded: only supported versions and paths that exist are cached (errors never are).
   const cache = new Map<string, Map<string, PreparedResponse>>();
+  // Paths are the client's (`compute//vmId/`, letter case): the bytes cached are bounded too.
+  let cachedBytes = 0;
   let cachedRevision = state.machine.revision;
   const versions = prepareResponse(
     200,
@@ -62,6 +67,7 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
     const format = query.format as string | undefined;
     if (state.machine.revision !== cachedRevision) {
       cache.clear();
+      cachedBytes = 0;
       cachedRevision = state.machine.revision;
     }
     let byPath = cache.get(version);
@@ -80,7 +86,10 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
       const result = renderNode(found.value, format);
       if (isWireError(result)) return exchange.fail(result, IMDS_HEADERS);
       prepared = prepareResponse(200, result.contentType, result.body, IMDS_HEADERS);
-      byPath.set(key, prepared);
+      if (cachedBytes + prepared.body.length + key.length <= MAX_CACHED_BYTES) {
+        byPath.set(key, prepared);
+        cachedBytes += prepared.body.length + key.length;
+      }
     }
     return exchange.send(prepared);
   };

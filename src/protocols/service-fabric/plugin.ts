@@ -3,7 +3,7 @@ import type { ManagedIdentity } from '../../core/identities/identity.js';
 import { SERVICE_FABRIC_API_VERSION } from '../../core/platforms/environment.js';
 import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
-import { platformFaultError, serviceFabricError, serviceFabricErrors } from '../../errors.js';
+import { platformFaultError, serviceFabricError, serviceFabricErrors, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { platformListenerSpec } from '../shared/listener.js';
@@ -43,8 +43,8 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
     if (!isResource(resource)) return fail(reply, serviceFabricErrors.argumentNullOrEmpty);
     const identity = applicationIdentity(state);
     if (!identity) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
-    const refresh = param(query, 'token_sha256_to_refresh') !== undefined;
-    const result = await mintToken(state, request, identity, resource, refresh);
+    const refresh = param(query, 'token_sha256_to_refresh');
+    const result = await mintToken(state, request, identity, resource, false, refresh);
     if (!result.ok) {
       return result.failure.code === 'invalid-resource'
         ? fail(reply, [400, 'InvalidResource', result.failure.description])
@@ -88,6 +88,7 @@ export function serviceFabricListenerSpec(state: EmulatorState): ListenerSpec {
       notFound: () => serviceFabricError(404, 'NotFound', 'The requested resource is not found.'),
       internal: () => serviceFabricError(...serviceFabricErrors.internalServerError),
       fault: (_request, status, retryAfter) => platformFaultError('service-fabric', status, retryAfter),
+      refused: (status, message) => serviceFabricError(status, statusCode(status), message),
     },
     { https: { key: certificate.keyPem, cert: certificate.certPem } },
   );

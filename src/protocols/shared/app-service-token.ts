@@ -79,9 +79,14 @@ export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppS
     const selection = state.identities.select(selectorsFrom(query, version.selectors));
     if (!selection.ok) return fail(exchange, 400, selectionMessages[selection.error]);
     exchange.setIdentity(selection.identity.clientId);
-    const refresh = honourRefresh && param(query, 'token_sha256_to_refresh') !== undefined;
-    const request = { identity: selection.identity, resource, bypassCache: refresh };
-    const cached = state.tokens.cachedToken(request);
+    // MSAL's revocation signal: a fresh token only when it names the cached one (the cache decides).
+    const refresh = honourRefresh ? param(query, 'token_sha256_to_refresh') : undefined;
+    const request = {
+      identity: selection.identity,
+      resource,
+      ...(refresh === undefined ? {} : { refreshIfSha256: refresh }),
+    };
+    const cached = refresh === undefined ? state.tokens.cachedToken(request) : undefined;
     if (cached) return send(exchange, version.body(cached, state));
     return state.tokens.getToken(request).then((result) => {
       if (result.ok) return send(exchange, version.body(result.token, state));
@@ -97,4 +102,5 @@ export const appServiceSurfaceErrors: SurfaceErrors = {
   notFound: () => appServiceError(404, 'The requested resource is not found.'),
   internal: () => appServiceError(500, 'An error occurred.'),
   fault: (_request, status, retryAfter) => platformFaultError('app-service', status, retryAfter),
+  refused: (status, message) => appServiceError(status, message),
 };

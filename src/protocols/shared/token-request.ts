@@ -53,9 +53,15 @@ export function mintToken(
   identity: ManagedIdentity,
   resource: string,
   bypassCache = false,
+  refreshIfSha256?: string,
 ): Promise<TokenResult> {
   setRequestIdentity(request, identity.clientId);
-  return state.tokens.getToken({ identity, resource, bypassCache });
+  return state.tokens.getToken({
+    identity,
+    resource,
+    bypassCache,
+    ...(refreshIfSha256 === undefined ? {} : { refreshIfSha256 }),
+  });
 }
 
 /** Seconds since the epoch on the emulator's clock. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
-import { apiNotFound, jsonError } from '../../errors.js';
+import { apiNotFound, jsonError, oauthRefusal } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { registerFormTokenRoutes } from '../shared/form-token.js';
 import { platformListenerSpec } from '../shared/listener.js';
@@ -28,5 +28,6 @@ export function vmExtensionListenerSpec(state: EmulatorState): ListenerSpec {
   return platformListenerSpec('vmExtension', state, vmExtensionPlugin as never, {
     notFound: (request) => apiNotFound(request.url.split('?')[0] ?? '/', request.method),
     internal: () => jsonError(500, { error: 'unknown', error_description: 'Internal server error' }),
+    refused: oauthRefusal,
   });
 }
