@@ -348,6 +348,20 @@ export const serviceFabricErrors = {
   internalServerError: [500, 'InternalServerError', 'An error occurred.'],
 } as const;
 
+/**
+ * Azure ML's refusal of a request without its `secret` header or with a wrong one [obs: the text, in
+ * plain text, quoted by MSAL.NET from a real compute instance ("Error response received from the
+ * server: Invalid secret token header: ."); status emu]: `Invalid secret token header: ` followed by
+ * what the request carried (nothing when the header is missing).
+ */
+export function azureMlSecretRejected(received: string): WireError {
+  return {
+    status: 400,
+    contentType: 'text/plain; charset=utf-8',
+    body: Buffer.from(`Invalid secret token header: ${received}`),
+  };
+}
+
 /** Fault injection's answers on the App Service / Azure ML and Service Fabric surfaces, in their shapes. */
 export function platformFaultError(
   shape: 'app-service' | 'service-fabric',

@@ -9,7 +9,13 @@ import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.
 import { setRequestIdentity } from '../../server/request-log.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import type { ImdsCheckFailure, Query } from '../imds/request-checks.js';
-import { isResource, nowSeconds, type SelectorNames, selectorsFrom } from '../shared/token-request.js';
+import {
+  foreignSelector,
+  isResource,
+  nowSeconds,
+  type SelectorNames,
+  selectorsFrom,
+} from '../shared/token-request.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
 
 export interface IdentityImdsPluginOptions {
@@ -91,6 +97,8 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (!isIdentityApiVersion(query['api-version'])) return fail(reply, identityErrors.apiVersionInvalid);
     const resource = query.resource;
     if (!isResource(resource)) return fail(reply, identityErrors.resourceMissing);
+    // A selector IMDS does not take (`clientid`, `principal_id`) names no identity: never the default one.
+    if (foreignSelector(query, SELECTOR_PARAMETERS)) return fail(reply, identityErrors.identityNotFound);
     const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
     if (!selection.ok) return fail(reply, selectionErrors[selection.error]);
     setRequestIdentity(request, selection.identity.clientId);

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SelectionError } from '../../core/identities/identity.js';
 import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
-import { appServiceError, appServiceMessages, platformFaultError } from '../../errors.js';
+import { appServiceError, appServiceMessages, platformFaultError, type WireError } from '../../errors.js';
 import type { SurfaceErrors } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import {
+  foreignSelector,
   isResource,
   mintToken,
   type Params,
@@ -33,6 +34,11 @@ export interface AppServiceTokenOptions {
   versions: Readonly<Record<string, AppServiceTokenVersion>>;
   /** `token_sha256_to_refresh` (MSAL's revocation signal) fetches a fresh token. */
   honourRefresh: boolean;
+  /**
+   * The platform's own refusal of a missing (`received` empty) or wrong secret (Azure ML's plain text);
+   * default App Service's `{statusCode, message}` 400 (missing) / 401 (wrong).
+   */
+  secretRefused?: (received: string) => WireError;
 }
 
 const selectionMessages: Record<SelectionError, string> = {
@@ -45,35 +51,48 @@ const selectionMessages: Record<SelectionError, string> = {
  * The token route of App Service (protocols.md §7.1, §7.2) and of Azure ML, which descends from App
  * Service's 2017 protocol (§7.6): `GET <path>?api-version=...&resource=...` with the version's secret
  * header, its selectors, and errors `{statusCode, message, correlationId}` in this order of checks:
- * verb (405), api-version (400), header missing (400) or wrong (401), resource (400), identity (400),
- * token (400 for a resource refused upstream, else 500).
+ * secret header missing (400) or wrong (401) — first, as a token service guarding a secret does, so a
+ * client that mistook the platform for another (Cloud Shell's POST without a secret) is told about the
+ * secret — then verb (405), api-version (400), resource (400), identity (400), token (400 for a
+ * resource refused upstream, else 500). The header checked is the api-version's; for a version not
+ * served, whichever of the versions' headers the request carries.
  */
 export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppServiceTokenOptions): void {
-  const { state, platform, versions, honourRefresh } = options;
+  const { state, platform, versions, honourRefresh, secretRefused } = options;
   const supported = Object.keys(versions).join(', ');
-  const fail = (reply: FastifyReply, status: number, message: string) =>
-    sendWireError(reply, appServiceError(status, message));
+  const all = Object.values(versions);
+  const fail = (reply: FastifyReply, status: number, message: string, headers?: Record<string, string>) =>
+    sendWireError(reply, appServiceError(status, message), headers);
 
   app.all(state.config.platforms[platform].path, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'GET') {
-      reply.header('allow', 'GET');
-      return fail(reply, 405, appServiceMessages.methodNotAllowed);
-    }
     const query = request.query as Params;
     const apiVersion = param(query, 'api-version');
     // Own keys only: `api-version=constructor` is not a version.
     const version =
       apiVersion !== undefined && Object.hasOwn(versions, apiVersion) ? versions[apiVersion] : undefined;
-    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, supported));
-    const presented = request.headers[version.header];
+    const secretVersion =
+      version ??
+      all.find((v) => typeof request.headers[v.header] === 'string') ??
+      (all[0] as AppServiceTokenVersion);
+    const presented = request.headers[secretVersion.header];
     if (typeof presented !== 'string' || presented === '') {
-      return fail(reply, 400, appServiceMessages.headerMissing(version.headerName));
+      if (secretRefused) return sendWireError(reply, secretRefused(''));
+      return fail(reply, 400, appServiceMessages.headerMissing(secretVersion.headerName));
     }
     if (!state.platforms.secrets.matches(platform, presented)) {
-      return fail(reply, 401, appServiceMessages.headerInvalid(version.headerName));
+      if (secretRefused) return sendWireError(reply, secretRefused(presented));
+      return fail(reply, 401, appServiceMessages.headerInvalid(secretVersion.headerName));
     }
+    if (request.method !== 'GET') {
+      return fail(reply, 405, appServiceMessages.methodNotAllowed, { Allow: 'GET' });
+    }
+    if (!version) return fail(reply, 400, appServiceMessages.apiVersionInvalid(apiVersion, supported));
     const resource = param(query, 'resource');
     if (!isResource(resource)) return fail(reply, 400, appServiceMessages.resourceMissing);
+    // A selector this version does not take (Azure ML's `client_id`) names no identity: 400, as Azure ML answers.
+    if (foreignSelector(query, version.selectors)) {
+      return fail(reply, 400, appServiceMessages.identityNotFound);
+    }
     const selection = state.identities.select(selectorsFrom(query, version.selectors));
     if (!selection.ok) return fail(reply, 400, selectionMessages[selection.error]);
     const refresh = honourRefresh && param(query, 'token_sha256_to_refresh') !== undefined;

@@ -7,6 +7,7 @@ import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
+  foreignSelector,
   hasDuplicate,
   isResource,
   mintToken,
@@ -58,6 +59,8 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
     const params: Params = { ...query, ...form };
     const resource = param(params, 'resource');
     if (!isResource(resource)) return sendWireError(reply, identityErrors.resourceMissing);
+    // A selector this endpoint does not take names no identity (Cloud Shell takes none).
+    if (foreignSelector(params, selectors)) return sendWireError(reply, identityErrors.identityNotFound);
     const selection = state.identities.select(selectorsFrom(params, selectors));
     if (!selection.ok) return sendWireError(reply, selectionErrors[selection.error]);
     const result = await mintToken(state, request, selection.identity, resource);
