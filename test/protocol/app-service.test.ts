@@ -229,7 +229,10 @@ for (const kind of TRANSPORTS) {
     test('refuses the 2019 selectors (client_id, object_id): 2017 takes only clientid', async () => {
       const target = app.state.identities.current.userAssigned[0];
       assert.ok(target);
-      for (const params of [{ client_id: target.clientId }, { object_id: target.principalId }]) {
+      for (const params of <Record<string, string>[]>[
+        { client_id: target.clientId },
+        { object_id: target.principalId },
+      ]) {
         assertAppServiceError(
           await app.request('GET', v2017(params), { secret: SECRET }),
           400,

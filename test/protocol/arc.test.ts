@@ -188,7 +188,10 @@ for (const kind of TRANSPORTS) {
     test("refuses a selector it does not take (mi_res_id, clientid): no other identity's token", async () => {
       const target = arc.state.identities.current.userAssigned[0];
       assert.ok(target);
-      for (const params of [{ mi_res_id: target.resourceId }, { clientid: target.clientId }]) {
+      for (const params of <Record<string, string>[]>[
+        { mi_res_id: target.resourceId },
+        { clientid: target.clientId },
+      ]) {
         const res = await arc.request('GET', tokenPath(params), METADATA);
         assert.equal(res.status, 404);
         assert.equal(JSON.parse(res.body).error_description, 'Identity not found');

@@ -81,7 +81,7 @@ for (const kind of TRANSPORTS) {
     test('refuses identity parameters it does not take (client_id, object_id): 400, never the default identity', async () => {
       const target = ml.state.identities.current.userAssigned[0];
       assert.ok(target);
-      for (const params of [
+      for (const params of <Record<string, string>[]>[
         { client_id: target.clientId },
         { object_id: target.principalId },
         { mi_res_id: target.resourceId },

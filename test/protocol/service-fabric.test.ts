@@ -119,7 +119,10 @@ for (const kind of TRANSPORTS) {
     test("refuses identity parameters (the identity is set in the cluster): no other identity's token", async () => {
       const other = sf.state.identities.current.userAssigned[0];
       assert.ok(other);
-      for (const params of [{ client_id: other.clientId }, { principal_id: other.principalId }]) {
+      for (const params of <Record<string, string>[]>[
+        { client_id: other.clientId },
+        { principal_id: other.principalId },
+      ]) {
         const res = await sf.request('GET', tokenPath(params), { secret: SECRET });
         assert.equal(res.status, 404);
         assert.equal(JSON.parse(res.body).error.code, 'ManagedIdentityNotFound');

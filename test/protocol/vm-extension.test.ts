@@ -87,7 +87,10 @@ for (const kind of TRANSPORTS) {
       // A selector the extension does not take names no identity: not the default one.
       const target = ext.state.identities.current.userAssigned[0];
       assert.ok(target);
-      for (const selector of [{ clientid: target.clientId }, { mi_res_id: target.resourceId }]) {
+      for (const selector of <Record<string, string>[]>[
+        { clientid: target.clientId },
+        { mi_res_id: target.resourceId },
+      ]) {
         const foreign = await ext.json('POST', '/oauth2/token', FORM, form({ resource: ARM, ...selector }));
         assert.equal(foreign.status, 400, JSON.stringify(selector));
         assert.deepEqual(foreign.json, oauth('Identity not found'));
