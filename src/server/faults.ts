@@ -51,6 +51,7 @@ export function faultInjectionHook(options: {
       reply.elapsedTime,
       request.azimdsIdentity,
       action.id,
+      'reset',
     );
     request.raw.destroy();
     request.raw.socket?.destroy();
@@ -64,7 +65,27 @@ export function faultInjectionHook(options: {
     if (action === undefined) return done();
     request.azimdsFault = action.id;
     if (action.latencyMs > 0) {
-      setTimeout(() => apply(action, request, reply, done), action.latencyMs).unref();
+      // A client that gives up while the latency is pending (a probe's timeout) is logged as such at
+      // once; the request goes no further. The response's 'close' before any answer is the socket's.
+      const abandoned = () => {
+        clearTimeout(timer);
+        requestLog.record(
+          surface,
+          request.method,
+          request.url,
+          request.ip,
+          null,
+          reply.elapsedTime,
+          request.azimdsIdentity,
+          action.id,
+          'client-closed',
+        );
+      };
+      const timer = setTimeout(() => {
+        reply.raw.off('close', abandoned);
+        apply(action, request, reply, done);
+      }, action.latencyMs).unref();
+      reply.raw.once('close', abandoned);
     } else {
       apply(action, request, reply, done);
     }
