@@ -81,7 +81,7 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
       request.log.error({ err: cause, dir: challenges.dir }, 'Azure Arc: cannot write a challenge file');
       return sendWireError(reply, arcErrors.challengeFailed, IMDS_HEADERS);
     }
-    return sendWireError(reply, error, { ...IMDS_HEADERS, 'www-authenticate': `Basic realm=${path}` });
+    return sendWireError(reply, error, { ...IMDS_HEADERS, 'Www-Authenticate': `Basic realm=${path}` });
   };
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
