@@ -22,9 +22,10 @@ type ErrorEntry = readonly [number, string, string];
  * Service Fabric's managed identity token service (protocols.md §7.5), over HTTPS with the emulator's
  * certificate (IDENTITY_SERVER_THUMBPRINT is its SHA-1): `GET /metadata/identity/oauth2/token
  * ?api-version=2019-07-01-preview&resource=...` with `secret: <IDENTITY_HEADER>`. Checks in the
- * documented order — secret header (before the verb), api-version, resource — with Service Fabric's error body
- * `{"error":{"correlationId","code","message"}}`. The application's identity is set in the cluster,
- * not per request (`platforms.serviceFabric.identity`); a request naming an identity is refused (ManagedIdentityNotFound) rather than answered with another's.
+ * documented order — secret header (before the verb), api-version, resource — with Service Fabric's
+ * error body `{"error":{"correlationId","code","message"}}`. The application's identity is set in the
+ * cluster, not per request (`platforms.serviceFabric.identity`); a request naming an identity is
+ * refused (ManagedIdentityNotFound) rather than answered with another's.
  * Body: `{token_type, access_token, expires_on, resource}` (`expires_on` an epoch string).
  */
 export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
