@@ -1,7 +1,7 @@
 /**
  * `npx azimds start &` / `npm start &` then `kill $!` stops the emulator (issue 17 B9): `$!` is npm's
  * process, which forwards the signal to the shell it runs the command in. The start script `exec`s node
- * (the shell becomes azimds), and under npm azimds also stops once the process that started it is gone
+ * (the shell becomes azimds), and under npx azimds also stops once the process that started it is gone
  * (dash keeps its `sh -c` between npm and a command: the shell dies, azimds would not). Runs npm for
  * real, offline, in a throwaway project that has azimds in node_modules.
  */
