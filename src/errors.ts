@@ -54,7 +54,7 @@ export const imdsErrors = {
   /** 404: an element below a category that does not exist (unknown key, index out of range). */
   notFound: jsonError(404, { error: 'Not found' }),
   /** 429: the per-source rate limit was exceeded. */
-  tooManyRequests: jsonError(429, { error: 'Too many requests' }, { 'retry-after': '1' }),
+  tooManyRequests: jsonError(429, { error: 'Too many requests' }, { 'Retry-After': '1' }),
 } as const;
 
 /**
@@ -197,7 +197,7 @@ export const identityErrors = {
     'Only one of client_id, object_id and msi_res_id may be specified in the token request',
   ),
   /** 429 [emu; code from the REST spec]: over the identity category's rate limit (20 requests/s). */
-  tooManyRequests: oauthError(429, 'too_many_requests', 'Too many requests', { 'retry-after': '1' }),
+  tooManyRequests: oauthError(429, 'too_many_requests', 'Too many requests', { 'Retry-After': '1' }),
 } as const;
 
 /** 400 [doc paraphrase]: Entra does not know the resource; `description` is its AADSTS500011 text. */
@@ -224,7 +224,7 @@ export function methodNotAllowed(path: string, method: string, allow: string): W
   return jsonError(
     405,
     { error: `Http method is not allowed: Path = "${path}", Method = "${method}"` },
-    { allow },
+    { Allow: allow },
   );
 }
 
@@ -269,7 +269,7 @@ export function faultError(shape: FaultErrorShape, status: number, retryAfter?: 
   const key = `${shape}|${status}|${retryAfter}`;
   let error = faultErrorCache.get(key);
   if (!error) {
-    const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
+    const headers = retryAfter === undefined ? undefined : { 'Retry-After': String(retryAfter) };
     const body = faultBodies[shape][status];
     error =
       body === undefined
@@ -325,7 +325,7 @@ export const arcErrors = {
 export const formTokenErrors = {
   /** 405 [emu]: a verb the endpoint does not take. */
   methodNotAllowed: (allow: string) =>
-    oauthError(405, 'invalid_request', `Method not allowed; use ${allow}`, { allow }),
+    oauthError(405, 'invalid_request', `Method not allowed; use ${allow}`, { Allow: allow }),
   /** 400 [emu]: the same parameter twice (query or form). */
   duplicateParameter: oauthError(400, 'invalid_request', 'Duplicate parameters are not allowed'),
 } as const;
@@ -390,6 +390,20 @@ export const serviceFabricErrors = {
   internalServerError: [500, 'InternalServerError', 'An error occurred.'],
 } as const;
 
+/**
+ * Azure ML's refusal of a request without its `secret` header or with a wrong one [obs: the text, in
+ * plain text, quoted by MSAL.NET from a real compute instance ("Error response received from the
+ * server: Invalid secret token header: ."); status emu]: `Invalid secret token header: ` followed by
+ * what the request carried (nothing when the header is missing).
+ */
+export function azureMlSecretRejected(received: string): WireError {
+  return {
+    status: 400,
+    contentType: 'text/plain; charset=utf-8',
+    body: Buffer.from(`Invalid secret token header: ${received}`),
+  };
+}
+
 /** Fault injection's answers on the App Service / Azure ML and Service Fabric surfaces, in their shapes. */
 export function platformFaultError(
   shape: 'app-service' | 'service-fabric',
@@ -406,7 +420,7 @@ export function platformFaultError(
   const [code, message] = text[status] ?? ['Error', 'An error occurred.'];
   const error =
     shape === 'app-service' ? appServiceError(status, message) : serviceFabricError(status, code, message);
-  return retryAfter === undefined ? error : { ...error, headers: { 'retry-after': String(retryAfter) } };
+  return retryAfter === undefined ? error : { ...error, headers: { 'Retry-After': String(retryAfter) } };
 }
 
 /*

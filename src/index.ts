@@ -10,6 +10,9 @@
  * ```
  * @packageDocumentation
  */
+// First: refuses an older Node.js in one sentence before any other module loads.
+import './node-version.js';
+
 export { DEFAULTS } from './config/defaults.js';
 export type { FaultRuleInput, FaultStatus } from './config/faults-schema.js';
 export { loadConfig, resolveConfig } from './config/load.js';

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: refuses an older Node.js in one sentence before any other module loads.
+import '../node-version.js';
 import module from 'node:module';
 
 // Reuse compiled code across runs (Node >= 22.1; kept in the OS temp directory): every CLI start is faster.

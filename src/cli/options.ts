@@ -1,9 +1,11 @@
 import { type Command, Option } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
 import { loadConfig, type Override } from '../config/load.js';
 import { type Config, logLevels } from '../config/schema.js';
+import { PLATFORM_IDS, PLATFORMS, type PlatformId } from '../core/platforms/catalog.js';
 
 /** Options shared by every command that resolves a config (`start`, `env`, `token`, ...). */
-export interface ConfigFlags {
+export interface ConfigFlags extends Partial<Record<`${PlatformId}${'Host' | 'Port'}`, string>> {
   config?: string;
   host?: string;
   port?: string;
@@ -11,14 +13,28 @@ export interface ConfigFlags {
   dataDir?: string;
 }
 
-/** Adds `--config`, `--host`, `--port`, `--log-level`, `--data-dir` to a command. */
+/**
+ * Adds `--config`, `--host`, `--port`, `--log-level`, `--data-dir` and each platform's
+ * `--<platform>-host` / `--<platform>-port` (commander names them `<id>Host` / `<id>Port`:
+ * `--vm-extension-port` is `vmExtensionPort`) to a command.
+ */
 export function withConfigOptions(command: Command): Command {
-  return command
+  command
     .addOption(new Option('-c, --config <file>', 'config file (YAML or JSON)').env('AZIMDS_CONFIG'))
-    .option('--host <address>', 'bind address of every listener (default 127.0.0.1)')
+    .option(
+      '--host <address>',
+      "bind address of every listener (default 127.0.0.1); with IMDS's 169.254.169.254 the platforms stay on 127.0.0.1, as on a VM",
+    )
     .option('-p, --port <port>', 'IMDS port (default 8169)')
     .addOption(new Option('--log-level <level>', 'log level').choices(logLevels))
     .option('--data-dir <dir>', 'directory for keys and certificates, owner-only (default ~/.azimds)');
+  for (const id of PLATFORM_IDS) {
+    const name = PLATFORMS[id].cliName;
+    command
+      .option(`--${name}-host <address>`, `bind address of the ${name} listener (default: see --host)`)
+      .option(`--${name}-port <port>`, `${name} port (default ${DEFAULTS.platforms[id].port})`);
+  }
+  return command;
 }
 
 /** Flags as config overrides (they take precedence over environment and file). */
@@ -30,6 +46,15 @@ export function flagOverrides(flags: ConfigFlags): Override[] {
     out.push({ path: ['logLevel'], value: flags.logLevel, source: '--log-level' });
   if (flags.dataDir !== undefined)
     out.push({ path: ['dataDir'], value: flags.dataDir, source: '--data-dir' });
+  for (const id of PLATFORM_IDS) {
+    const name = PLATFORMS[id].cliName;
+    const host = flags[`${id}Host`];
+    const port = flags[`${id}Port`];
+    if (host !== undefined)
+      out.push({ path: ['platforms', id, 'host'], value: host, source: `--${name}-host` });
+    if (port !== undefined)
+      out.push({ path: ['platforms', id, 'port'], value: port, source: `--${name}-port` });
+  }
   return out;
 }
 

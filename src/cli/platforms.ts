@@ -9,7 +9,6 @@ import {
   PLATFORM_IDS,
   PLATFORMS,
   type PlatformId,
-  platformByName,
   type TokenPlatform,
   tokenPlatformByName,
 } from '../core/platforms/catalog.js';
@@ -25,19 +24,22 @@ import type { EmulatorHandle } from '../server/emulator.js';
 import { formatEnvironment, type Shell, urlsFromConfig } from './sdk-environment.js';
 
 /** Help text of `--platform` on `start`. */
-export const PLATFORM_LIST_HELP = `enable managed-identity platforms, comma-separated: ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/)`;
+export const PLATFORM_LIST_HELP = `enable managed-identity platforms, comma-separated: imds (always on), ${PLATFORM_CLI_NAMES.join(', ')} (docs/platforms/)`;
 
-/** Parses `--platform arc,app-service` (commander argument parser). */
+/**
+ * Parses `--platform arc,app-service` (commander argument parser). Takes the names `env --platform`
+ * takes (`tokenPlatformByName`): `imds` too, which is always on, so it adds nothing.
+ */
 export function parsePlatformList(value: string): PlatformId[] {
   const ids: PlatformId[] = [];
   for (const name of value.split(',').filter((n) => n.trim() !== '')) {
-    const id = platformByName(name);
-    if (!id) {
+    const platform = tokenPlatformByName(name);
+    if (!platform) {
       throw new InvalidArgumentError(
-        `unknown platform "${name.trim()}"; one of ${PLATFORM_CLI_NAMES.join(', ')}`,
+        `unknown platform "${name.trim()}"; one of imds, ${PLATFORM_CLI_NAMES.join(', ')}`,
       );
     }
-    if (!ids.includes(id)) ids.push(id);
+    if (platform !== 'imds' && !ids.includes(platform)) ids.push(platform);
   }
   return ids;
 }

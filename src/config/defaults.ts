@@ -176,6 +176,13 @@ export const DEFAULTS = {
     vmSize: 'Standard_D2s_v5',
     /** Ubuntu 24.04 LTS marketplace image (Canonical). */
     image: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: '24.04.202411030' },
+    /** With `osType: Windows`: Windows Server 2022 Datacenter: Azure Edition marketplace image. */
+    windowsImage: {
+      publisher: 'MicrosoftWindowsServer',
+      offer: 'WindowsServer',
+      sku: '2022-datacenter-azure-edition',
+      version: '20348.2849.241106',
+    },
     adminUsername: 'azureuser',
     tags: { environment: 'dev', owner: 'azimds' } as Record<string, string>,
     privateIpAddress: '10.0.0.4',

@@ -20,6 +20,16 @@ export function isGoSimulatorConfig(raw: object): boolean {
   return keys.length > 0 && keys.every((k) => GO_KEYS.has(k));
 }
 
+/**
+ * The Go simulator's `network`: its sample has `"interface": []`, which no Azure VM has (every VM has a
+ * NIC); an empty list means "nothing to say", so azimds generates its NIC as for an absent list.
+ */
+function goNetwork(network: unknown): unknown {
+  if (network === null || typeof network !== 'object' || Array.isArray(network)) return network;
+  const { interface: nics, ...rest } = network as { interface?: unknown };
+  return Array.isArray(nics) && nics.length === 0 ? rest : network;
+}
+
 /** Translates the Go simulator's config into azimds's. */
 export function fromGoSimulator(raw: object): Record<string, unknown> {
   const { tenantID, servicePrincipals, metadata } = raw as {
@@ -31,7 +41,7 @@ export function fromGoSimulator(raw: object): Record<string, unknown> {
   if (metadata && typeof metadata === 'object') {
     const vm: Record<string, unknown> = {};
     if (metadata.compute !== undefined) vm.compute = metadata.compute;
-    if (metadata.network !== undefined) vm.network = metadata.network;
+    if (metadata.network !== undefined) vm.network = goNetwork(metadata.network);
     out.vm = vm;
   }
   if (tenantID !== undefined || servicePrincipals !== undefined) {

@@ -21,7 +21,21 @@ import { armSchema, worldSchema } from './world-schema.js';
  */
 
 /** IMDS serves every primitive as a string; accept natural YAML scalars and convert. */
-const imdsString = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+const imdsString = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: (issue) => `expected a string, number or boolean, received ${received(issue.input)}`,
+  })
+  .transform((v) => String(v));
+
+/** A GUID (vmId, subscriptionId), as Azure writes them. */
+const guid = z.uuid({ error: 'expected a GUID such as 6f1c2b52-9a0e-4c1f-8d43-0b7e2f9a1c11' });
+
+const ipv4 = z.ipv4({ error: 'expected an IPv4 address such as 10.0.0.4' });
+
+/** What a config value is, for error messages: `number`, `array`, `object`, `null`, ... */
+function received(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
 
 const port = z.coerce.number({ error: 'expected a port number (0-65535)' }).int().min(0).max(65535);
 
@@ -65,93 +79,127 @@ const dataDisk = z.strictObject({
 });
 
 /** `tags` as IMDS's `k:v;k2:v2` string or as a map. */
-const tags = z.union([z.string(), z.record(z.string(), imdsString)]);
-
-/** The `compute` category: any subset of IMDS's fields; the rest is generated (see docs/configuration.md). */
-export const computeSchema = z.strictObject({
-  azEnvironment: imdsString.optional(),
-  additionalCapabilities: z.strictObject({ hibernationEnabled: imdsString.optional() }).optional(),
-  customData: imdsString.optional(),
-  evictionPolicy: imdsString.optional(),
-  extendedLocation: z.strictObject({ type: imdsString.optional(), name: imdsString.optional() }).optional(),
-  host: idOnly.optional(),
-  hostGroup: idOnly.optional(),
-  isHostCompatibilityLayerVm: imdsString.optional(),
-  licenseType: imdsString.optional(),
-  location: imdsString.optional(),
-  name: imdsString.optional(),
-  offer: imdsString.optional(),
-  osProfile: z
-    .strictObject({
-      adminUsername: imdsString.optional(),
-      computerName: imdsString.optional(),
-      disablePasswordAuthentication: imdsString.optional(),
-    })
-    .optional(),
-  osType: z.enum(['Linux', 'Windows']).optional(),
-  physicalZone: imdsString.optional(),
-  placementGroupId: imdsString.optional(),
-  plan: z
-    .strictObject({
-      name: imdsString.optional(),
-      product: imdsString.optional(),
-      publisher: imdsString.optional(),
-    })
-    .optional(),
-  platformFaultDomain: imdsString.optional(),
-  platformSubFaultDomain: imdsString.optional(),
-  platformUpdateDomain: imdsString.optional(),
-  priority: imdsString.optional(),
-  provider: imdsString.optional(),
-  publicKeys: z.array(z.strictObject({ keyData: imdsString, path: imdsString })).optional(),
-  publisher: imdsString.optional(),
-  resourceGroupName: imdsString.optional(),
-  resourceId: imdsString.optional(),
-  securityProfile: z
-    .strictObject({
-      secureBootEnabled: imdsString.optional(),
-      virtualTpmEnabled: imdsString.optional(),
-      encryptionAtHost: imdsString.optional(),
-      securityType: imdsString.optional(),
-    })
-    .optional(),
-  sku: imdsString.optional(),
-  storageProfile: z
-    .strictObject({
-      dataDisks: z.array(dataDisk).optional(),
-      imageReference: z
-        .strictObject({
-          id: imdsString.optional(),
-          offer: imdsString.optional(),
-          publisher: imdsString.optional(),
-          sku: imdsString.optional(),
-          version: imdsString.optional(),
-          communityGalleryImageId: imdsString.optional(),
-          sharedGalleryImageId: imdsString.optional(),
-          exactVersion: imdsString.optional(),
-        })
-        .optional(),
-      osDisk: osDisk.optional(),
-      resourceDisk: z.strictObject({ size: imdsString.optional() }).optional(),
-    })
-    .optional(),
-  subscriptionId: z.uuid().optional(),
-  tags: tags.optional(),
-  /** Ignored when `tags` is given: IMDS derives `tagsList` from the tags. */
-  tagsList: z.array(z.strictObject({ name: imdsString, value: imdsString })).optional(),
-  /** base64, exactly as given to ARM at VM create; IMDS serves it as-is. */
-  userData: z.base64().optional(),
-  version: imdsString.optional(),
-  virtualMachineScaleSet: idOnly.optional(),
-  vmId: z.uuid().optional(),
-  vmScaleSetName: imdsString.optional(),
-  vmSize: imdsString.optional(),
-  zone: imdsString.optional(),
+const tags = z.union([z.string(), z.record(z.string(), imdsString)], {
+  error: (issue) =>
+    `expected a map of tag names to values ({ env: ci }) or IMDS's "name:value;name2:value2" string, received ${received(issue.input)}`,
 });
 
+/**
+ * Azure's rules for a VM's name (learn.microsoft.com/azure/azure-resource-manager/management/
+ * resource-name-rules, Microsoft.Compute/virtualMachines): 1-64 characters on Linux, 1-15 on Windows;
+ * no spaces, control characters or any of `~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \ | ; : ' " , < > / ?`;
+ * periods only on Linux and not at the end; no hyphen at the end. `undefined` when the name is valid,
+ * else what is expected.
+ */
+export function vmNameProblem(name: string, osType: 'Linux' | 'Windows'): string | undefined {
+  const windows = osType === 'Windows';
+  const max = windows ? 15 : 64;
+  const expected = `a VM name is 1-${max} letters, digits, hyphens${windows ? '' : ' and periods'} (Azure's rule for ${osType} VMs)`;
+  if (name.length === 0 || name.length > max) return `${expected}; this one has ${name.length} characters`;
+  const bad = /[\s\p{Cc}~!@#$%^&*()=+_[\]{}\\|;:'",<>/?]/u.exec(name);
+  if (bad) return `${expected}; ${JSON.stringify(bad[0])} is not allowed`;
+  if (windows && name.includes('.')) return `${expected}; a Windows VM name cannot contain a period`;
+  if (/[.-]$/.test(name)) return `${expected}; it cannot end with a period or a hyphen`;
+  return undefined;
+}
+
+/** The `compute` category: any subset of IMDS's fields; the rest is generated (see docs/configuration.md). */
+export const computeSchema = z
+  .strictObject({
+    azEnvironment: imdsString.optional(),
+    additionalCapabilities: z.strictObject({ hibernationEnabled: imdsString.optional() }).optional(),
+    customData: imdsString.optional(),
+    evictionPolicy: imdsString.optional(),
+    extendedLocation: z.strictObject({ type: imdsString.optional(), name: imdsString.optional() }).optional(),
+    host: idOnly.optional(),
+    hostGroup: idOnly.optional(),
+    isHostCompatibilityLayerVm: imdsString.optional(),
+    licenseType: imdsString.optional(),
+    location: imdsString.optional(),
+    name: imdsString.optional(),
+    offer: imdsString.optional(),
+    osProfile: z
+      .strictObject({
+        adminUsername: imdsString.optional(),
+        computerName: imdsString.optional(),
+        disablePasswordAuthentication: imdsString.optional(),
+      })
+      .optional(),
+    osType: z.enum(['Linux', 'Windows']).optional(),
+    physicalZone: imdsString.optional(),
+    placementGroupId: imdsString.optional(),
+    plan: z
+      .strictObject({
+        name: imdsString.optional(),
+        product: imdsString.optional(),
+        publisher: imdsString.optional(),
+      })
+      .optional(),
+    platformFaultDomain: imdsString.optional(),
+    platformSubFaultDomain: imdsString.optional(),
+    platformUpdateDomain: imdsString.optional(),
+    priority: imdsString.optional(),
+    provider: imdsString.optional(),
+    publicKeys: z.array(z.strictObject({ keyData: imdsString, path: imdsString })).optional(),
+    publisher: imdsString.optional(),
+    resourceGroupName: imdsString.optional(),
+    resourceId: imdsString.optional(),
+    securityProfile: z
+      .strictObject({
+        secureBootEnabled: imdsString.optional(),
+        virtualTpmEnabled: imdsString.optional(),
+        encryptionAtHost: imdsString.optional(),
+        securityType: imdsString.optional(),
+      })
+      .optional(),
+    sku: imdsString.optional(),
+    storageProfile: z
+      .strictObject({
+        dataDisks: z.array(dataDisk).optional(),
+        imageReference: z
+          .strictObject({
+            id: imdsString.optional(),
+            offer: imdsString.optional(),
+            publisher: imdsString.optional(),
+            sku: imdsString.optional(),
+            version: imdsString.optional(),
+            communityGalleryImageId: imdsString.optional(),
+            sharedGalleryImageId: imdsString.optional(),
+            exactVersion: imdsString.optional(),
+          })
+          .optional(),
+        osDisk: osDisk.optional(),
+        resourceDisk: z.strictObject({ size: imdsString.optional() }).optional(),
+      })
+      .optional(),
+    subscriptionId: guid.optional(),
+    tags: tags.optional(),
+    /** Ignored when `tags` is given: IMDS derives `tagsList` from the tags. */
+    tagsList: z.array(z.strictObject({ name: imdsString, value: imdsString })).optional(),
+    /** base64, exactly as given to ARM at VM create; IMDS serves it as-is. */
+    userData: z.base64({ error: 'expected base64 (the userData as given to ARM at VM create)' }).optional(),
+    version: imdsString.optional(),
+    virtualMachineScaleSet: idOnly.optional(),
+    vmId: guid.optional(),
+    vmScaleSetName: imdsString.optional(),
+    vmSize: imdsString.optional(),
+    zone: imdsString.optional(),
+  })
+  .superRefine(
+    (compute, ctx) => {
+      // Also when other keys have errors: every problem of a config is reported at once.
+      const name: unknown = compute.name;
+      if (typeof name !== 'string') return;
+      const os = compute.osType === 'Windows' ? 'Windows' : 'Linux';
+      const problem = vmNameProblem(name, os);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['name'], message: problem, input: name });
+    },
+    { when: () => true },
+  );
+
 const ipv4Address = z.strictObject({
-  privateIpAddress: z.ipv4(),
-  publicIpAddress: z.union([z.ipv4(), z.literal('')]).optional(),
+  privateIpAddress: ipv4,
+  publicIpAddress: z.union([ipv4, z.literal('')], { error: 'expected an IPv4 address or ""' }).optional(),
 });
 
 /** One NIC; missing parts are generated (MAC from the VM name, subnet /24 around the first address). */
@@ -163,7 +211,11 @@ export const interfaceSchema = z.strictObject({
     })
     .optional(),
   ipv6: z
-    .strictObject({ ipAddress: z.array(z.strictObject({ privateIpAddress: z.ipv6() })).optional() })
+    .strictObject({
+      ipAddress: z
+        .array(z.strictObject({ privateIpAddress: z.ipv6({ error: 'expected an IPv6 address' }) }))
+        .optional(),
+    })
     .optional(),
   macAddress: z
     .string()
@@ -173,7 +225,17 @@ export const interfaceSchema = z.strictObject({
 
 export const vmSchema = z.strictObject({
   compute: computeSchema.default({}),
-  network: z.strictObject({ interface: z.array(interfaceSchema).min(1).optional() }).default({}),
+  network: z
+    .strictObject({
+      interface: z
+        .array(interfaceSchema)
+        .min(1, {
+          error:
+            'a VM has at least one network interface (Azure requires one): list one, or leave `interface` out for the generated NIC',
+        })
+        .optional(),
+    })
+    .default({}),
 });
 
 export const rateLimitSchema = z.strictObject({

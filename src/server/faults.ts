@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { FaultAction, FaultSet } from '../core/faults/fault-set.js';
 import { type FaultErrorShape, faultError, type WireError } from '../errors.js';
 import { sendWireError } from './reply.js';
-import type { RequestLog } from './request-log.js';
+import type { RequestEnd, RequestLog } from './request-log.js';
 
 /** How a surface words the statuses fault injection sends: its own Azure shape, by request. */
 export type FaultErrors = (request: FastifyRequest, status: number, retryAfter?: number) => WireError;
@@ -34,14 +34,13 @@ export function faultInjectionHook(options: {
 }): onRequestHookHandler {
   const { surface, faults, errors, requestLog, headers } = options;
 
-  const apply = (action: FaultAction, request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (action.kind === 'pass') return done();
-    if (action.kind === 'status') {
-      sendWireError(reply, errors(request, action.status as number, action.retryAfter), headers);
-      return;
-    }
-    // reset: no answer at all, as when a host or a proxy drops the connection.
-    reply.hijack();
+  /** Records a request that got no answer, with how it ended. */
+  const recordUnanswered = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: FaultAction,
+    end: RequestEnd,
+  ) =>
     requestLog.record(
       surface,
       request.method,
@@ -51,7 +50,18 @@ export function faultInjectionHook(options: {
       reply.elapsedTime,
       request.azimdsIdentity,
       action.id,
+      end,
     );
+
+  const apply = (action: FaultAction, request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (action.kind === 'pass') return done();
+    if (action.kind === 'status') {
+      sendWireError(reply, errors(request, action.status as number, action.retryAfter), headers);
+      return;
+    }
+    // reset: no answer at all, as when a host or a proxy drops the connection.
+    reply.hijack();
+    recordUnanswered(request, reply, action, 'reset');
     request.raw.destroy();
     request.raw.socket?.destroy();
   };
@@ -64,7 +74,17 @@ export function faultInjectionHook(options: {
     if (action === undefined) return done();
     request.azimdsFault = action.id;
     if (action.latencyMs > 0) {
-      setTimeout(() => apply(action, request, reply, done), action.latencyMs).unref();
+      // A client that gives up while the latency is pending (a probe's timeout) is logged as such at
+      // once; the request goes no further. The response's 'close' before any answer is the socket's.
+      const abandoned = () => {
+        clearTimeout(timer);
+        recordUnanswered(request, reply, action, 'client-closed');
+      };
+      const timer = setTimeout(() => {
+        reply.raw.off('close', abandoned);
+        apply(action, request, reply, done);
+      }, action.latencyMs).unref();
+      reply.raw.once('close', abandoned);
     } else {
       apply(action, request, reply, done);
     }

@@ -12,14 +12,16 @@ export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
  */
 export interface PreparedResponse {
   readonly status: number;
-  /** Lower-case names in wire order: `content-type`, the given headers, `content-length`. */
+  /** Names as sent on the wire, in wire order: `Content-Type`, the given headers, `Content-Length`. */
   readonly headers: Readonly<OutgoingHttpHeaders>;
   readonly body: Buffer;
 }
 
 /**
- * Builds a `PreparedResponse` with exactly the headers fastify's `reply.send()` would write for the
- * same calls (names lower-cased, later ones win, `content-length` last).
+ * Builds a `PreparedResponse`: `Content-Type`, the given headers (a later set wins over an earlier one,
+ * names compared without case), `Content-Length` last. Names keep the spelling given — Azure's
+ * services spell them in Go's/.NET's canonical form (`Content-Type`, `Server`, `Www-Authenticate`,
+ * `Retry-After`), and scripts grep the raw bytes — where fastify's `reply.header()` lower-cases them.
  */
 export function prepareResponse(
   status: number,
@@ -27,12 +29,21 @@ export function prepareResponse(
   body: Buffer,
   ...headerSets: Array<Readonly<Record<string, string>> | undefined>
 ): PreparedResponse {
-  const headers: Record<string, string> = { 'content-type': contentType };
+  const headers: Record<string, string> = { 'Content-Type': contentType };
   for (const set of headerSets) {
-    if (set) for (const name of Object.keys(set)) headers[name.toLowerCase()] = set[name] as string;
+    if (set) for (const name of Object.keys(set)) setHeader(headers, name, set[name] as string);
   }
-  headers['content-length'] = String(body.length);
+  headers['Content-Length'] = String(body.length);
   return { status, headers, body };
+}
+
+/** Sets `name` in `headers`, replacing a header of the same name in another letter case. */
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  if (!(name in headers)) {
+    const lower = name.toLowerCase();
+    for (const seen of Object.keys(headers)) if (seen.toLowerCase() === lower) delete headers[seen];
+  }
+  headers[name] = value;
 }
 
 /**
@@ -44,10 +55,7 @@ export function prepareResponse(
  */
 export function sendPrepared(reply: FastifyReply, response: PreparedResponse): FastifyReply {
   if (response.status < 200 || response.status === 204 || response.status === 304) {
-    return reply
-      .code(response.status)
-      .headers(response.headers as Record<string, string>)
-      .send(response.body);
+    return sendEmpty(reply, response.status, response.headers as Record<string, string>);
   }
   if (reply.sent) return reply;
   reply.hijack();
@@ -62,6 +70,30 @@ export function sendPrepared(reply: FastifyReply, response: PreparedResponse): F
 export function writePrepared(res: ServerResponse, response: PreparedResponse): void {
   res.writeHead(response.status, response.headers);
   res.end(response.body);
+}
+
+/**
+ * Sends a response without a body (a 200 without content, 204, 304) with the header names as given:
+ * no `Content-Type`; `Content-Length: 0` where a body could have been (not on 1xx/204/304).
+ */
+export function sendEmpty(
+  reply: FastifyReply,
+  status: number,
+  headers?: Readonly<Record<string, string>>,
+): FastifyReply {
+  if (reply.sent) return reply;
+  const out: Record<string, string> = {};
+  if (headers) {
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (lower !== 'content-type' && lower !== 'content-length') out[name] = headers[name] as string;
+    }
+  }
+  if (status >= 200 && status !== 204 && status !== 304) out['Content-Length'] = '0';
+  reply.hijack();
+  reply.raw.writeHead(status, out);
+  reply.raw.end();
+  return reply;
 }
 
 /** Sends pre-serialized bytes (builds the header object per call: prefer `sendPrepared` for static responses). */

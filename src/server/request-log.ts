@@ -35,8 +35,13 @@ export interface RequestLogEntry {
   query: Record<string, string | string[]>;
   /** Client id of the managed identity a token endpoint selected, when it did. */
   identity?: string;
-  /** Status sent; `null` when no answer was sent (a fault reset the connection). */
+  /** Status sent; `null` when no answer was sent (see `end`). */
   status: number | null;
+  /**
+   * How a request without an answer ended (absent when one was sent): `reset`, a fault rule dropped the
+   * connection; `client-closed`, the client went away first (e.g. while an injected latency was pending).
+   */
+  end?: RequestEnd;
   /** Time from arrival to the last byte of the response, in milliseconds. */
   latencyMs: number;
   /** Client address. */
@@ -44,6 +49,9 @@ export interface RequestLogEntry {
   /** Id of the fault rule that applied, when one did. */
   fault?: string;
 }
+
+/** How a request that got no answer ended (RequestLogEntry.end). */
+export type RequestEnd = 'reset' | 'client-closed';
 
 /** What `entries()` returns, and how to ask for the next page. */
 export interface RequestLogPage {
@@ -103,6 +111,7 @@ class Slot {
   client = '';
   fault: string | undefined = undefined;
   bytes = 0;
+  end: RequestEnd | undefined = undefined;
 }
 
 /**
@@ -169,6 +178,7 @@ export class RequestLog {
     latencyMs: number,
     identity: string | undefined,
     fault: string | undefined,
+    end?: RequestEnd,
   ): void {
     if (this.#size === 0) return;
     const seq = ++this.#seq;
@@ -197,6 +207,7 @@ export class RequestLog {
     slot.latencyMs = latencyMs;
     slot.client = client;
     slot.fault = fault;
+    slot.end = end;
     if (this.#waiters.size > 0) {
       for (const wake of this.#waiters) wake();
       this.#waiters.clear();
@@ -279,6 +290,7 @@ function toEntry(slot: Slot): RequestLogEntry {
     query,
     ...(slot.identity === undefined ? {} : { identity: slot.identity }),
     status: slot.status,
+    ...(slot.end === undefined ? {} : { end: slot.end }),
     latencyMs: Math.round(slot.latencyMs * 100) / 100,
     client: slot.client,
     ...(slot.fault === undefined ? {} : { fault: slot.fault }),

@@ -82,7 +82,24 @@ describe('unmodified clients reach azimds on 169.254.169.254:80 in a network nam
     execFileSync('ip', ['-n', NS, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
     const child = spawn(
       'ip',
-      ['netns', 'exec', NS, NODE, CLI, 'start', '--host', '169.254.169.254', '--port', '80'],
+      // The real VM's layout in one command: IMDS on the link-local address, the legacy extension on
+      // localhost (here on port 50343, the extension's `settings.port` in seed 004).
+      [
+        'netns',
+        'exec',
+        NS,
+        NODE,
+        CLI,
+        'start',
+        '--host',
+        '169.254.169.254',
+        '--port',
+        '80',
+        '--platform',
+        'vm-extension',
+        '--vm-extension-port',
+        '50343',
+      ],
       { env: cleanEnv({ AZIMDS_DATA_DIR: join(dataDir, 'data') }), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     azimds = child;
@@ -164,6 +181,20 @@ describe('unmodified clients reach azimds on 169.254.169.254:80 in a network nam
       'http://169.254.169.254/metadata/instance/compute/vmId?api-version=2021-02-01&format=text',
     ]);
     assert.match(vmId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  test('the VM extension stays on localhost:50343 (not the link-local address), as on a VM', async () => {
+    assert.match(banner, /http:\/\/127\.0\.0\.1:50343\/oauth2\/token/);
+    const out = JSON.parse(
+      await inNamespace(NODE, [
+        '--input-type=module',
+        '-e',
+        `const r = await fetch('http://localhost:50343/oauth2/token', { method: 'POST', headers: { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'resource=https://management.azure.com' });
+process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() }));`,
+      ]),
+    );
+    assert.equal(out.status, 200, out.body);
+    assert.equal(JSON.parse(out.body).resource, 'https://management.azure.com');
   });
 
   test('SIGTERM stops it with exit code 0', async () => {

@@ -114,6 +114,16 @@ for (const kind of TRANSPORTS) {
       );
       // The 2017 header does not stand in for the 2019 one.
       assertAppServiceError(await app.request('GET', v2019(), { secret: SECRET }), 400, /X-IDENTITY-HEADER/);
+      // The secret is checked before the verb.
+      assertAppServiceError(await app.request('POST', v2019()), 400, /X-IDENTITY-HEADER/);
+      // 2017's `clientid` on 2019 names no identity.
+      const target = app.state.identities.current.userAssigned[0];
+      assert.ok(target);
+      assertAppServiceError(
+        await app.request('GET', v2019({ clientid: target.clientId }), header),
+        400,
+        'Unable to load the proper Managed Identity.',
+      );
     });
 
     test('answers 400 without resource, and for an api-version it does not serve', async () => {
@@ -232,6 +242,21 @@ for (const kind of TRANSPORTS) {
         400,
         /secret/,
       );
+    });
+
+    test('refuses the 2019 selectors (client_id, object_id): 2017 takes only clientid', async () => {
+      const target = app.state.identities.current.userAssigned[0];
+      assert.ok(target);
+      for (const params of <Record<string, string>[]>[
+        { client_id: target.clientId },
+        { object_id: target.principalId },
+      ]) {
+        assertAppServiceError(
+          await app.request('GET', v2017(params), { secret: SECRET }),
+          400,
+          'Unable to load the proper Managed Identity.',
+        );
+      }
     });
   });
 }

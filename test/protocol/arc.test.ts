@@ -185,14 +185,18 @@ for (const kind of TRANSPORTS) {
       }
     });
 
-    test('ignores mi_res_id, as the agent does: the system-assigned identity answers', async () => {
+    test("refuses a selector it does not take (mi_res_id, clientid): no other identity's token", async () => {
       const target = arc.state.identities.current.userAssigned[0];
       assert.ok(target);
-      const params = { mi_res_id: target.resourceId };
-      const { secret } = await challenge(params);
-      const res = await arc.json('GET', tokenPath(params), { ...METADATA, Authorization: `Basic ${secret}` });
-      assert.equal(res.json.client_id, arc.state.identities.current.systemAssigned?.clientId);
-      assert.equal(res.json.object_id, undefined);
+      for (const params of <Record<string, string>[]>[
+        { mi_res_id: target.resourceId },
+        { clientid: target.clientId },
+      ]) {
+        const res = await arc.request('GET', tokenPath(params), METADATA);
+        assert.equal(res.status, 404);
+        assert.equal(JSON.parse(res.body).error_description, 'Identity not found');
+        assert.equal(res.headers['www-authenticate'], undefined);
+      }
     });
 
     test('answers 404 before any challenge for an identity the machine does not have', async () => {

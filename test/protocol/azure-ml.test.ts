@@ -64,13 +64,33 @@ for (const kind of TRANSPORTS) {
       assert.equal(messageOf(res.body), 'Unable to load the proper Managed Identity.');
     });
 
-    test('answers 400 without the secret header and 401 with a wrong one', async () => {
-      const missing = await ml.request('GET', tokenPath());
-      assert.equal(missing.status, 400);
-      assert.equal(messageOf(missing.body), 'The request is missing the secret header.');
-      const wrong = await ml.request('GET', tokenPath(), { secret: 'nope-nope-nope' });
-      assert.equal(wrong.status, 401);
-      assert.equal(messageOf(wrong.body), 'The secret header is not valid.');
+    test('refuses a missing or wrong secret in its plain text, before the verb', async () => {
+      for (const method of ['GET', 'POST']) {
+        const missing = await ml.request(method, tokenPath(), { Metadata: 'true' });
+        assert.equal(missing.status, 400);
+        assert.match(String(missing.headers['content-type']), /^text\/plain/);
+        assert.equal(missing.body, 'Invalid secret token header: ');
+        const wrong = await ml.request(method, tokenPath(), { secret: 'nope-nope-nope' });
+        assert.equal(wrong.status, 400);
+        assert.equal(wrong.body, 'Invalid secret token header: nope-nope-nope');
+      }
+      const post = await ml.request('POST', tokenPath(), { secret: SECRET });
+      assert.equal(post.status, 405);
+    });
+
+    test('refuses identity parameters it does not take (client_id, object_id): 400, never the default identity', async () => {
+      const target = ml.state.identities.current.userAssigned[0];
+      assert.ok(target);
+      for (const params of <Record<string, string>[]>[
+        { client_id: target.clientId },
+        { object_id: target.principalId },
+        { mi_res_id: target.resourceId },
+        { client_id: ml.state.identities.current.systemAssigned?.clientId ?? '' },
+      ]) {
+        const res = await ml.request('GET', tokenPath(params), { secret: SECRET });
+        assert.equal(res.status, 400, JSON.stringify(params));
+        assert.equal(messageOf(res.body), 'Unable to load the proper Managed Identity.');
+      }
     });
 
     test('answers 400 for another api-version and without resource', async () => {

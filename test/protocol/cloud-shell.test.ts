@@ -1,7 +1,7 @@
 /**
  * Cloud Shell's MSI endpoint (MSI_ENDPOINT=http://localhost:50342/oauth2/token): POST with
- * `Metadata: true` and a form `resource=...`, the VM extension's body, identity parameters ignored (one
- * identity per session), and the port shared with the VM extension refused as a config error.
+ * `Metadata: true` and a form `resource=...` (or GET with a query), the VM extension's body, identity
+ * parameters refused (one identity per session), and the port shared with the VM extension refused as a config error.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -28,20 +28,34 @@ for (const kind of TRANSPORTS) {
       assert.match(res.json.expires_in, /^\d+$/);
     });
 
-    test("ignores identity parameters: the session's identity answers", async () => {
+    test("refuses identity parameters (one identity per session): never the session's token for another", async () => {
       const other = shell.state.identities.current.userAssigned[0];
       assert.ok(other);
-      const res = await shell.json(
-        'POST',
-        '/oauth2/token',
-        FORM,
-        `resource=${encodeURIComponent(VAULT)}&client_id=${other.clientId}`,
-      );
+      for (const selector of [`client_id=${other.clientId}`, `object_id=${other.principalId}`]) {
+        const res = await shell.request(
+          'POST',
+          '/oauth2/token',
+          FORM,
+          `resource=${encodeURIComponent(VAULT)}&${selector}`,
+        );
+        assert.equal(res.status, 400);
+        assert.equal(JSON.parse(res.body).error_description, 'Identity not found');
+        const get = await shell.request('GET', `/oauth2/token?resource=${VAULT}&${selector}`, FORM);
+        assert.equal(get.status, 400);
+      }
+    });
+
+    test('answers GET with resource in the query, as Cloud Shell does (msal4j sends it)', async () => {
+      const res = await shell.json('GET', `/oauth2/token?resource=${encodeURIComponent(VAULT)}`, {
+        Metadata: 'true',
+      });
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.json.resource, VAULT);
       const claims = JSON.parse(Buffer.from(res.json.access_token.split('.')[1], 'base64url').toString());
       assert.equal(claims.appid, shell.state.identities.current.systemAssigned?.clientId);
     });
 
-    test('answers 400 without Metadata: true and 405 to GET', async () => {
+    test('answers 400 without Metadata: true and 405 to other verbs', async () => {
       const noHeader = await shell.request(
         'POST',
         '/oauth2/token',
@@ -49,9 +63,9 @@ for (const kind of TRANSPORTS) {
         `resource=${VAULT}`,
       );
       assert.equal(noHeader.status, 400);
-      const get = await shell.request('GET', `/oauth2/token?resource=${VAULT}`, { Metadata: 'true' });
-      assert.equal(get.status, 405);
-      assert.equal(get.headers.allow, 'POST');
+      const put = await shell.request('PUT', `/oauth2/token?resource=${VAULT}`, { Metadata: 'true' });
+      assert.equal(put.status, 405);
+      assert.equal(put.headers.allow, 'GET, POST');
     });
   });
 }

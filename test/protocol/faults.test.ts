@@ -202,7 +202,33 @@ describe('fault injection: connection reset (real HTTP)', () => {
     const resets = entries.filter((e: { fault?: string }) => e.fault === rule.id);
     assert.equal(resets.length, 1);
     assert.equal(resets[0].status, null);
+    assert.equal(resets[0].end, 'reset');
     assert.equal((await emu.imds(INSTANCE, { headers: METADATA })).status, 200);
+  });
+
+  test('a request the client abandons while a latency is pending is logged, ended client-closed', async () => {
+    const rule = (
+      await emu.control('/faults', {
+        method: 'POST',
+        body: { path: '/metadata/instance', latencyMs: 60_000, times: 1 },
+      })
+    ).json;
+    // A probe with a short timeout, as the SDKs send one.
+    await assert.rejects(
+      fetch(`${emu.urls.imds}${INSTANCE}`, { headers: METADATA, signal: AbortSignal.timeout(200) }),
+    );
+    let abandoned: Array<{ status: number | null; end?: string; path: string }> = [];
+    for (let i = 0; i < 50 && abandoned.length === 0; i++) {
+      const { entries } = (await emu.control('/logs')).json;
+      abandoned = entries.filter((e: { fault?: string }) => e.fault === rule.id);
+      if (abandoned.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(abandoned.length, 1);
+    assert.equal(abandoned[0]?.status, null);
+    assert.equal(abandoned[0]?.end, 'client-closed');
+    assert.equal(abandoned[0]?.path, '/metadata/instance');
+    const { hits } = (await emu.control(`/faults/${rule.id}`)).json;
+    assert.equal(hits, 1);
   });
 
   test('a reset after latency destroys the connection too', async () => {

@@ -138,6 +138,18 @@ for (const kind of TRANSPORTS) {
       }
     });
 
+    test('rejects a selector spelled as other platforms spell it (clientid, principal_id): never the default identity', async () => {
+      const [u] = t.state.identities.current.userAssigned;
+      assert.ok(u);
+      for (const params of <Record<string, string>[]>[
+        { clientid: u.clientId },
+        { principal_id: u.principalId },
+        { ClientId: u.clientId },
+      ]) {
+        assertIdentityError(await t.get(tokenPath({ resource: ARM, ...params })), 400, NOT_FOUND);
+      }
+    });
+
     test('rejects two selectors in one request with 400', async () => {
       const [u] = t.state.identities.current.userAssigned;
       assert.ok(u);

@@ -146,7 +146,9 @@ describe('robustness against odd requests', () => {
         );
         // fastify's 415 is not an Azure answer: Azure's endpoints take any body and answer by verb and path.
         if (name !== 'control') assert.notEqual(res.statusCode, 415, what);
-        if (res.statusCode >= 400 && request.method !== 'HEAD') {
+        // Azure ML refuses a missing or wrong secret in plain text, as it does on Azure.
+        const azureMlSecret = name === 'azureMl' && res.body.startsWith('Invalid secret token header: ');
+        if (res.statusCode >= 400 && request.method !== 'HEAD' && !azureMlSecret) {
           assert.match(String(res.headers['content-type']), /^application\/json/, what);
           assert.doesNotThrow(() => JSON.parse(res.body), what);
         }

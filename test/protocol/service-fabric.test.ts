@@ -116,13 +116,23 @@ for (const kind of TRANSPORTS) {
       );
     });
 
-    test('ignores identity parameters: the application identity answers (set in the cluster)', async () => {
+    test("refuses identity parameters (the identity is set in the cluster): no other identity's token", async () => {
       const other = sf.state.identities.current.userAssigned[0];
       assert.ok(other);
-      const res = await sf.json('GET', tokenPath({ client_id: other.clientId }), { secret: SECRET });
-      assert.equal(res.status, 200);
-      const claims = JSON.parse(Buffer.from(res.json.access_token.split('.')[1], 'base64url').toString());
-      assert.equal(claims.appid, sf.state.identities.current.systemAssigned?.clientId);
+      for (const params of <Record<string, string>[]>[
+        { client_id: other.clientId },
+        { principal_id: other.principalId },
+      ]) {
+        const res = await sf.request('GET', tokenPath(params), { secret: SECRET });
+        assert.equal(res.status, 404);
+        assert.equal(JSON.parse(res.body).error.code, 'ManagedIdentityNotFound');
+      }
+    });
+
+    test('checks the secret before the verb', async () => {
+      const res = await sf.request('POST', tokenPath(), {});
+      assert.equal(res.status, 400);
+      assert.equal(JSON.parse(res.body).error.code, 'SecretHeaderNotFound');
     });
   });
 }

@@ -84,6 +84,17 @@ for (const kind of TRANSPORTS) {
       );
       assert.equal(unknown.status, 400);
       assert.deepEqual(unknown.json, oauth('Identity not found'));
+      // A selector the extension does not take names no identity: not the default one.
+      const target = ext.state.identities.current.userAssigned[0];
+      assert.ok(target);
+      for (const selector of <Record<string, string>[]>[
+        { clientid: target.clientId },
+        { mi_res_id: target.resourceId },
+      ]) {
+        const foreign = await ext.json('POST', '/oauth2/token', FORM, form({ resource: ARM, ...selector }));
+        assert.equal(foreign.status, 400, JSON.stringify(selector));
+        assert.deepEqual(foreign.json, oauth('Identity not found'));
+      }
     });
 
     test('answers 400 to a parameter given twice and 405 to another verb', async () => {

@@ -17,8 +17,10 @@ import {
 } from '../../src/cli/platforms.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { resolveConfig } from '../../src/config/load.js';
+import { EmulatorClock } from '../../src/core/clock.js';
+import { FaultSet } from '../../src/core/faults/fault-set.js';
 import { ArcChallenges } from '../../src/core/platforms/arc-challenges.js';
-import { platformByName } from '../../src/core/platforms/catalog.js';
+import { PLATFORM_IDS, PLATFORMS, platformByName } from '../../src/core/platforms/catalog.js';
 import { MANAGED_IDENTITY_VARIABLES } from '../../src/core/platforms/environment.js';
 import { PlatformSecrets, SECRETS_FILE } from '../../src/core/platforms/secrets.js';
 import { AzimdsError } from '../../src/errors.js';
@@ -212,6 +214,29 @@ describe('platform names on the command line', () => {
     assert.throws(() => parsePlatformList('arc,lambda'), /unknown platform "lambda"/);
     assert.equal(parseTokenPlatform('IMDS'), 'imds');
     assert.equal(platformByName('Azure-ML'), 'azureMl');
+  });
+
+  test('every name env --platform takes, start --platform takes too (imds: always on)', () => {
+    for (const name of [
+      'imds',
+      'IMDS',
+      ...PLATFORM_IDS,
+      ...PLATFORM_IDS.map((id) => PLATFORMS[id].cliName),
+    ]) {
+      const platform = parseTokenPlatform(name);
+      assert.deepEqual(parsePlatformList(name), platform === 'imds' ? [] : [platform], name);
+    }
+    assert.deepEqual(parsePlatformList('imds,vm-extension'), ['vmExtension']);
+  });
+
+  test('fault rules name a platform surface by any of its names', () => {
+    const faults = new FaultSet({ clock: new EmulatorClock() });
+    for (const [i, name] of ['app-service', 'appService', 'App-Service'].entries()) {
+      faults.add({ id: `r${i}`, surface: name, status: 500 });
+      assert.equal(faults.match('appService', 'GET', '/msi/token', '127.0.0.1')?.id, 'r0', name);
+    }
+    faults.add({ id: 'other', surface: 'arm', status: 503 });
+    assert.ok(faults.list().some((r) => r.id === 'other'));
   });
 
   test('azimds env --platform arc prints the unset line and the two variables', async () => {

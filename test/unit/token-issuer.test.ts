@@ -96,6 +96,46 @@ describe('local issuer', () => {
     }
   });
 
+  test('adds xms_mirid and idtyp for Microsoft first-party resources only, as Entra does', async () => {
+    const { issuer } = setup();
+    const claimsFor = async (resource: string) =>
+      JSON.parse(
+        Buffer.from(
+          (await mint(issuer, resource)).accessToken.split('.')[1] as string,
+          'base64url',
+        ).toString(),
+      );
+    for (const resource of [
+      'https://management.azure.com/',
+      'https://vault.azure.net',
+      'https://myaccount.blob.core.windows.net',
+      'https://graph.microsoft.com',
+      'https://management.usgovcloudapi.net/',
+      '797f4846-ba00-4fd7-ba43-dac1f8f63013',
+      '00000003-0000-0000-c000-000000000000',
+    ]) {
+      const claims = await claimsFor(resource);
+      assert.equal(claims.xms_mirid, identity.resourceId, resource);
+      assert.equal(claims.idtyp, 'app', resource);
+    }
+    for (const resource of [
+      'api://my-api',
+      'api://2c0c8f5e-3f3a-4e42-9d55-1f1f2a8c6b11',
+      '2c0c8f5e-3f3a-4e42-9d55-1f1f2a8c6b11',
+      'https://api.contoso.com',
+      'https://evil-azure.com.example.org',
+      'http://management.azure.com/',
+    ]) {
+      const claims = await claimsFor(resource);
+      assert.equal('xms_mirid' in claims, false, resource);
+      assert.equal('idtyp' in claims, false, resource);
+      // The claims every v1 token has stay.
+      assert.equal(claims.oid, identity.principalId, resource);
+      assert.equal(claims.appid, identity.clientId, resource);
+      assert.equal(claims.aud, resource);
+    }
+  });
+
   test('gives every token a unique uti', async () => {
     const { issuer } = setup();
     const uti = (t: AccessToken) =>

@@ -71,7 +71,7 @@ export function formatEntry(e: RequestLogEntry): string {
     e.surface,
     e.method,
     query ? `${e.path}?${query}` : e.path,
-    e.status === null ? 'reset' : String(e.status),
+    e.status === null ? (e.end ?? 'reset') : String(e.status),
     `${e.latencyMs}ms`,
     e.client,
   ];

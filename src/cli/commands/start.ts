@@ -160,11 +160,27 @@ function machineLines({ state }: EmulatorHandle): string[] {
   return lines;
 }
 
+/**
+ * Resolves on SIGINT or SIGTERM — or, when `npx azimds start` (`npm exec`) started azimds, once the
+ * process that started it is gone. npm forwards `kill <npm's pid>` to the shell it runs the command in
+ * (`sh -c`), and dash does not hand its process over to the command (no exec): the shell dies and
+ * azimds would be left running, re-parented, with nothing to stop it. Under npx the wrapper owns the
+ * lifetime, so azimds stops with it. Started otherwise — directly, by an npm script (`npm start` execs
+ * node, so npm's forwarded signal reaches azimds itself), nohup, a service — it keeps to signals only.
+ */
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    const parent = process.ppid;
+    const orphaned =
+      process.env.npm_lifecycle_event !== 'npx'
+        ? undefined
+        : setInterval(() => {
+            if (process.ppid !== parent) done('SIGHUP');
+          }, 250).unref();
     const done = (signal: NodeJS.Signals) => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
+      clearInterval(orphaned);
       resolve(signal);
     };
     process.on('SIGINT', done);

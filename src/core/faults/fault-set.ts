@@ -7,6 +7,7 @@ import {
 import { issuesText } from '../../config/issues.js';
 import { AzimdsError } from '../../errors.js';
 import type { Clock } from '../clock.js';
+import { surfaceName } from '../platforms/catalog.js';
 import { RateLimiter } from '../rate-limit.js';
 import { compilePathPattern, type PathMatcher } from './path-pattern.js';
 
@@ -106,7 +107,8 @@ export class FaultSet {
     const compiled: CompiledRule = {
       id,
       rule: { ...rule, id },
-      surface: rule.surface,
+      // `app-service` or `appService`: the names `--platform` takes name the same listener here.
+      surface: rule.surface === undefined ? undefined : surfaceName(rule.surface),
       method: rule.method,
       path: compilePathPattern(rule.path),
       limiter: rule.throttle

@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../config/defaults.js';
 import type { ComputeConfig, InterfaceConfig, VmConfig } from '../../config/schema.js';
 import { stableHex, stableUuid } from '../ids.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { sshPublicKey } from './ssh-key.js';
 
 /**
  * Builds the complete instance document (`{compute, network}`, newest api-version) of a VM from its
@@ -17,10 +18,12 @@ export function buildInstanceDocument(vm: VmConfig): JsonObject {
   const seed = `${subscriptionId}/${resourceGroupName}/${name}`;
   const osType = c.osType ?? 'Linux';
   const linux = osType === 'Linux';
-  const publisher = c.publisher ?? c.storageProfile?.imageReference?.publisher ?? DEFAULTS.vm.image.publisher;
-  const offer = c.offer ?? c.storageProfile?.imageReference?.offer ?? DEFAULTS.vm.image.offer;
-  const sku = c.sku ?? c.storageProfile?.imageReference?.sku ?? DEFAULTS.vm.image.sku;
-  const version = c.version ?? DEFAULTS.vm.image.version;
+  // A Windows VM runs a Windows image: the OS decides the default image, not the other way round.
+  const image = linux ? DEFAULTS.vm.image : DEFAULTS.vm.windowsImage;
+  const publisher = c.publisher ?? c.storageProfile?.imageReference?.publisher ?? image.publisher;
+  const offer = c.offer ?? c.storageProfile?.imageReference?.offer ?? image.offer;
+  const sku = c.sku ?? c.storageProfile?.imageReference?.sku ?? image.sku;
+  const version = c.version ?? image.version;
   const location = c.location ?? DEFAULTS.vm.location;
   const zone = c.zone ?? DEFAULTS.vm.zone;
   const group = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}`;
@@ -58,7 +61,7 @@ export function buildInstanceDocument(vm: VmConfig): JsonObject {
     publicKeys: linux
       ? [
           {
-            keyData: `ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ${stableHex(`${seed}/ssh`, 64)} ${admin}@azimds`,
+            keyData: sshPublicKey(seed, `${admin}@azimds`),
             path: `/home/${admin}/.ssh/authorized_keys`,
           },
         ]
@@ -97,7 +100,9 @@ export function buildInstanceDocument(vm: VmConfig): JsonObject {
     subscriptionId,
     tags: tagPairs.map(([k, v]) => `${k}:${v}`).join(';'),
     tagsList: tagPairs.map(([k, v]) => ({ name: k, value: v })),
-    userData: Buffer.from('#cloud-config\n# userData served by azimds\n').toString('base64'),
+    userData: Buffer.from(
+      linux ? '#cloud-config\n# userData served by azimds\n' : '# userData served by azimds\n',
+    ).toString('base64'),
     version,
     virtualMachineScaleSet: { id: '' },
     vmId: stableUuid(`vm/${seed}`),

@@ -46,3 +46,11 @@ export function platformByName(name: string): PlatformId | undefined {
 export function tokenPlatformByName(name: string): TokenPlatform | undefined {
   return name.trim().toLowerCase() === 'imds' ? 'imds' : platformByName(name);
 }
+
+/**
+ * A listener (surface) name as the request log and fault rules use it: `imds` or a platform's id for
+ * any of its names (`app-service`, `appService`, `App-Service`), any other surface's name unchanged.
+ */
+export function surfaceName(name: string): string {
+  return tokenPlatformByName(name) ?? name;
+}

@@ -127,8 +127,25 @@ export function listenerUrl(host: string, port: number, scheme: 'http' | 'https'
   return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
+/** IMDS's link-local address: on Azure only IMDS answers there. */
+export const IMDS_LINK_LOCAL_ADDRESS = '169.254.169.254';
+
+/**
+ * The bind address of `platform`'s listener: `platforms.<id>.host`; else the top-level `host`, except
+ * when that is IMDS's link-local address — only IMDS answers there on Azure, and every platform's token
+ * service listens on localhost (the VM extension on `localhost:50342`, Arc's HIMDS on
+ * `localhost:40342`, ...) — then loopback. So `--host 169.254.169.254` is the real VM's layout.
+ */
+export function platformHost(config: Config, platform: PlatformId): string {
+  const own = config.platforms[platform].host;
+  if (own !== undefined) return own;
+  return config.host === IMDS_LINK_LOCAL_ADDRESS ? LOOPBACK : config.host;
+}
+
+const LOOPBACK = '127.0.0.1';
+
 /** The base URL of `platform`'s listener as configured (what `azimds start` with this config serves). */
 export function platformUrlFromConfig(config: Config, platform: PlatformId): string {
-  const p = config.platforms[platform];
-  return listenerUrl(p.host ?? config.host, p.port, platform === 'serviceFabric' ? 'https' : 'http');
+  const port = config.platforms[platform].port;
+  return listenerUrl(platformHost(config, platform), port, platform === 'serviceFabric' ? 'https' : 'http');
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../clock.js';
 import { arcTokenDir } from './arc-challenges.js';
+import { platformHost } from './environment.js';
 import { PlatformSecrets } from './secrets.js';
 import { serviceFabricCertificate, type TlsCertificate } from './tls-certificate.js';
 
@@ -29,7 +30,7 @@ export class Platforms {
     const sf = this.#config.platforms.serviceFabric;
     this.#certificate ??= serviceFabricCertificate({
       dataDir: this.#config.dataDir,
-      host: sf.host ?? this.#config.host,
+      host: platformHost(this.#config, 'serviceFabric'),
       now: this.#clock.now(),
       ...(sf.certificate ? { configured: sf.certificate } : {}),
     });

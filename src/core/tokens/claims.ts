@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ManagedIdentity } from '../identities/identity.js';
+import { isFirstPartyResource } from './first-party.js';
 
 /**
  * Entra back-dates `iat` and `nbf` of the tokens it issues by five minutes to tolerate clock skew; real
@@ -27,13 +28,16 @@ export interface ClaimsInput {
  *   application id (GUID) as resource yields the GUID.
  * - `iss`/`idp`, `tid`: the tenant; `appid` and `azp`: the client id (`azp` is the v2 name; both are
  *   present so v1 and v2 validators find it); `appidacr` `2` (certificate credential, as MI uses);
- * - `oid` = `sub` = the principal id; `idtyp` `app`; `xms_mirid`: the resource id of the VM or the
- *   user-assigned identity;
+ * - `oid` = `sub` = the principal id;
+ * - for a Microsoft first-party resource only (first-party.ts): `idtyp` `app` (an optional claim a
+ *   customer's app must request) and `xms_mirid`, the resource id of the VM or the user-assigned
+ *   identity — Entra does not add them for an `api://...` or app-id audience;
  * - `iat` = `nbf` = now − 5 min, `exp` = now + lifetime; `uti` a unique token id; `aio`, `rh` opaque.
  */
 export function accessTokenClaims(input: ClaimsInput): Record<string, unknown> {
   const { identity, resource, issuer, now, lifetimeSeconds } = input;
   const issuedAt = now - BACKDATE_SECONDS;
+  const firstParty = isFirstPartyResource(resource);
   return {
     aud: resource,
     iss: issuer,
@@ -45,14 +49,14 @@ export function accessTokenClaims(input: ClaimsInput): Record<string, unknown> {
     appidacr: '2',
     azp: identity.clientId,
     idp: issuer,
-    idtyp: 'app',
+    ...(firstParty ? { idtyp: 'app' } : {}),
     oid: identity.principalId,
     rh: `0.A${opaque(57)}.`,
     sub: identity.principalId,
     tid: identity.tenantId,
     uti: opaque(16),
     ver: '1.0',
-    xms_mirid: identity.resourceId,
+    ...(firstParty ? { xms_mirid: identity.resourceId } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { ArcChallenges } from '../../core/platforms/arc-challenges.js';
+import { platformHost } from '../../core/platforms/environment.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiNotFound, faultError, internalServerError } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
@@ -22,7 +23,7 @@ export function arcListenerSpec(state: EmulatorState): ListenerSpec {
   const arcState: EmulatorState = { ...state, machine: new ArcMachine(state.machine, arc) };
   return {
     name: 'arc',
-    host: arc.host ?? state.config.host,
+    host: platformHost(state.config, 'arc'),
     port: arc.port,
     plugins: [
       { plugin: localTokenWarning },

@@ -11,6 +11,7 @@ import { IDENTITY_CHECK_ERRORS } from '../identity-imds/plugin.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import {
+  foreignSelector,
   isResource,
   mintToken,
   nowSeconds,
@@ -36,8 +37,9 @@ const selectionErrors: Record<SelectionError, WireError> = {
 };
 
 /**
- * Selectors of an agent with user-assigned support: IMDS's names. `mi_res_id` is not one: the agent
- * ignores it and answers with the system-assigned identity (observed by MSAL's authors on agent 1.67).
+ * Selectors of an agent with user-assigned support: IMDS's names. `mi_res_id` is not one (MSAL's
+ * authors saw agent 1.67 ignore it and answer with the system-assigned identity); azimds refuses it
+ * with `identityNotFound` rather than hand out another identity's token.
  */
 const SELECTORS: SelectorNames = [
   ['client_id', 'clientId'],
@@ -82,7 +84,7 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
       request.log.error({ err: cause, dir: challenges.dir }, 'Azure Arc: cannot write a challenge file');
       return sendWireError(reply, arcErrors.challengeFailed, IMDS_HEADERS);
     }
-    return sendWireError(reply, error, { ...IMDS_HEADERS, 'www-authenticate': `Basic realm=${path}` });
+    return sendWireError(reply, error, { ...IMDS_HEADERS, 'Www-Authenticate': `Basic realm=${path}` });
   };
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -95,6 +97,12 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
     }
     const resource = param(query, 'resource');
     if (!isResource(resource)) return sendWireError(reply, identityErrors.resourceMissing, IMDS_HEADERS);
+    // A selector the agent does not take (`mi_res_id`) is refused: answering with the machine's
+    // identity would hand out another identity's token. The older agent (`userAssignedIdentities:
+    // false`, opt-in) ignores every selector on purpose, so SDKs' fail-closed check can be tested.
+    if (arc.userAssignedIdentities && foreignSelector(query, SELECTORS)) {
+      return sendWireError(reply, arcErrors.identityNotFound, IMDS_HEADERS);
+    }
     const selectors = arc.userAssignedIdentities ? selectorsFrom(query, SELECTORS) : [];
     const selection = state.identities.select(selectors);
     // Arc selectors name user-assigned identities; the machine's own identity is asked for without one.

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
+import { azureMlSecretRejected } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { appServiceSurfaceErrors, registerAppServiceTokenRoute } from '../shared/app-service-token.js';
 import { platformListenerSpec } from '../shared/listener.js';
@@ -15,7 +16,8 @@ export const AZURE_ML_API_VERSION = '2017-09-01';
  * `secret: <MSI_SECRET>`. The SDKs always send `clientid`: DEFAULT_IDENTITY_CLIENT_ID for the default
  * identity, or a user-assigned identity's client id (the only selector Azure ML takes). Body
  * `{access_token, expires_on, resource, token_type, client_id}` with `expires_on` a number — unlike
- * App Service's 2017 date string. Errors in App Service's shape.
+ * App Service's 2017 date string. Errors in App Service's shape, except a missing or wrong secret,
+ * refused first (before the verb) in Azure ML's plain text `Invalid secret token header: <received>`.
  */
 export const azureMlPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
   registerAppServiceTokenRoute(app, {
@@ -30,6 +32,7 @@ export const azureMlPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async
       },
     },
     honourRefresh: false,
+    secretRefused: azureMlSecretRejected,
   });
 };
 

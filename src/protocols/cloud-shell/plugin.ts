@@ -7,12 +7,14 @@ import { platformListenerSpec } from '../shared/listener.js';
 
 /**
  * Azure Cloud Shell's MSI endpoint (MSI_ENDPOINT=http://localhost:50342/oauth2/token): `POST` with
- * `Metadata: true` and a form `resource=...`, answered as the VM extension it descends from. Cloud
- * Shell has one identity per session: identity parameters are ignored (the SDKs refuse to send them)
- * and the default identity answers (docs/platforms/cloud-shell.md).
+ * `Metadata: true` and a form `resource=...`, or `GET` with `resource` in the query (Cloud Shell answers
+ * both: msal4j switched to GET, AzureAD/microsoft-authentication-library-for-java#814, and Microsoft's
+ * PowerShell sample uses it), answered as the VM extension it descends from. Cloud Shell has one
+ * identity per session: the default identity answers, and a request naming an identity is refused
+ * (`Identity not found`) rather than answered with another's (docs/platforms/cloud-shell.md).
  */
 export const cloudShellPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
-  registerFormTokenRoutes(app, { state, methods: ['POST'], selectors: [] });
+  registerFormTokenRoutes(app, { state, methods: ['GET', 'POST'], selectors: [] });
 };
 
 /** Cloud Shell's listener (default port 50342: not together with the VM extension on the same port). */

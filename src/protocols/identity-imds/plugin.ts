@@ -9,7 +9,13 @@ import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
 import { IMDS_HEADERS, imdsCheck } from '../imds/plugin.js';
 import type { ImdsCheckFailure } from '../imds/request-checks.js';
-import { isResource, nowSeconds, type SelectorNames, selectorsFrom } from '../shared/token-request.js';
+import {
+  foreignSelector,
+  isResource,
+  nowSeconds,
+  type SelectorNames,
+  selectorsFrom,
+} from '../shared/token-request.js';
 import { imdsTokenBody, tokenFailureError } from './token-response.js';
 
 export interface IdentityImdsPluginOptions {
@@ -101,6 +107,10 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
       return exchange.fail(identityErrors.apiVersionInvalid, IMDS_HEADERS);
     const resource = query.resource;
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing, IMDS_HEADERS);
+    // A selector IMDS does not take (`clientid`, `principal_id`) names no identity: never the default one.
+    if (foreignSelector(query, SELECTOR_PARAMETERS)) {
+      return exchange.fail(identityErrors.identityNotFound, IMDS_HEADERS);
+    }
     const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error], IMDS_HEADERS);
     exchange.setIdentity(selection.identity.clientId);

@@ -23,7 +23,7 @@ export interface ImdsPluginOptions {
 }
 
 /** Headers IMDS puts on every response. */
-export const IMDS_HEADERS: Readonly<Record<string, string>> = { server: 'IMDS/150.870.65.1544' };
+export const IMDS_HEADERS: Readonly<Record<string, string>> = { Server: 'IMDS/150.870.65.1544' };
 
 const apiVersionError = apiVersionInvalid(NEWEST_IMDS_VERSIONS);
 

@@ -6,7 +6,7 @@ import {
 } from '../../core/events/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, scheduledEventsErrors, unknownEventId, type WireError } from '../../errors.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { JSON_CONTENT_TYPE, sendBytes, sendEmpty, sendWireError } from '../../server/reply.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import type { Query } from './request-checks.js';
 
@@ -51,14 +51,14 @@ export const scheduledEventsPlugin: FastifyPluginAsync<ScheduledEventsPluginOpti
       if (result.unknown.length > 0) {
         return sendWireError(reply, unknownEventId(result.unknown[0] as string), IMDS_HEADERS);
       }
-      return reply.code(200).headers(IMDS_HEADERS).send();
+      return sendEmpty(reply, 200, IMDS_HEADERS);
     }
 
     const { incarnation, body } = events.documentBytes(version);
     const etag = `"${incarnation}"`;
-    const headers = { ...IMDS_HEADERS, etag };
+    const headers = { ...IMDS_HEADERS, ETag: etag };
     if (matchesEtag(request.headers['if-none-match'], incarnation)) {
-      return reply.code(304).headers(headers).send();
+      return sendEmpty(reply, 304, headers);
     }
     return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, headers);
   });

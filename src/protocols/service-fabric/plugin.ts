@@ -7,7 +7,14 @@ import { platformFaultError, serviceFabricError, serviceFabricErrors, statusCode
 import type { ListenerSpec } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
 import { platformListenerSpec } from '../shared/listener.js';
-import { isResource, mintToken, type Params, param, staticBody } from '../shared/token-request.js';
+import {
+  foreignSelector,
+  isResource,
+  mintToken,
+  type Params,
+  param,
+  staticBody,
+} from '../shared/token-request.js';
 
 type ErrorEntry = readonly [number, string, string];
 
@@ -15,9 +22,10 @@ type ErrorEntry = readonly [number, string, string];
  * Service Fabric's managed identity token service (protocols.md §7.5), over HTTPS with the emulator's
  * certificate (IDENTITY_SERVER_THUMBPRINT is its SHA-1): `GET /metadata/identity/oauth2/token
  * ?api-version=2019-07-01-preview&resource=...` with `secret: <IDENTITY_HEADER>`. Checks in the
- * documented order — secret header, api-version, resource — with Service Fabric's error body
- * `{"error":{"correlationId","code","message"}}`. The application's identity is set in the cluster,
- * not per request (`platforms.serviceFabric.identity`); identity parameters are ignored.
+ * documented order — secret header (before the verb), api-version, resource — with Service Fabric's
+ * error body `{"error":{"correlationId","code","message"}}`. The application's identity is set in the
+ * cluster, not per request (`platforms.serviceFabric.identity`); a request naming an identity is
+ * refused (ManagedIdentityNotFound) rather than answered with another's.
  * Body: `{token_type, access_token, expires_on, resource}` (`expires_on` an epoch string).
  */
 export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
@@ -25,15 +33,18 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
     sendWireError(reply, serviceFabricError(status, code, message));
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'GET') {
-      reply.header('allow', 'GET');
-      return fail(reply, [405, 'MethodNotAllowed', 'The token service answers GET requests only.']);
-    }
     const secret = request.headers.secret;
     if (typeof secret !== 'string' || secret === '')
       return fail(reply, serviceFabricErrors.secretHeaderNotFound);
     if (!state.platforms.secrets.matches('serviceFabric', secret)) {
       return fail(reply, serviceFabricErrors.managedIdentityNotFound);
+    }
+    if (request.method !== 'GET') {
+      return sendWireError(
+        reply,
+        serviceFabricError(405, 'MethodNotAllowed', 'The token service answers GET requests only.'),
+        { Allow: 'GET' },
+      );
     }
     const query = request.query as Params;
     const version = param(query, 'api-version');
@@ -41,6 +52,8 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
       return fail(reply, serviceFabricErrors.invalidApiVersion(version));
     const resource = param(query, 'resource');
     if (!isResource(resource)) return fail(reply, serviceFabricErrors.argumentNullOrEmpty);
+    // The application's identity is set in the cluster; a request naming one gets no token of another.
+    if (foreignSelector(query, [])) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
     const identity = applicationIdentity(state);
     if (!identity) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
     const refresh = param(query, 'token_sha256_to_refresh');

@@ -8,6 +8,7 @@ import { JSON_CONTENT_TYPE, prepareResponse } from '../../server/reply.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
+  foreignSelector,
   hasDuplicate,
   isResource,
   nowSeconds,
@@ -57,6 +58,8 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
     const params: Params = { ...query, ...form };
     const resource = param(params, 'resource');
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing);
+    // A selector this endpoint does not take names no identity (Cloud Shell takes none).
+    if (foreignSelector(params, selectors)) return exchange.fail(identityErrors.identityNotFound);
     const selection = state.identities.select(selectorsFrom(params, selectors));
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error]);
     exchange.setIdentity(selection.identity.clientId);

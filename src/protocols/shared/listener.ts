@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { PlatformId } from '../../core/platforms/catalog.js';
+import { platformHost } from '../../core/platforms/environment.js';
 import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
 import type { ListenerSpec, SurfaceErrors } from '../../server/listener.js';
 
 /**
- * The listener of a token-only platform: its own port, bound to `platforms.<id>.host` or the top-level
- * `host`. Paths match whatever their case and trailing slash (`/MSI/token/` on Windows App Service is
+ * The listener of a token-only platform: its own port, bound to `platformHost` (`platforms.<id>.host`,
+ * else the top-level `host` unless that is IMDS's link-local address). Paths match whatever their case and trailing slash (`/MSI/token/` on Windows App Service is
  * `/msi/token` on Linux; msal-node appends a slash to some endpoints).
  */
 export function platformListenerSpec(
@@ -19,7 +20,7 @@ export function platformListenerSpec(
   const config = state.config.platforms[id];
   return {
     name: id,
-    host: config.host ?? state.config.host,
+    host: platformHost(state.config, id),
     port: config.port,
     plugins: [{ plugin: localTokenWarning }, { plugin, options: { state } }],
     errors,

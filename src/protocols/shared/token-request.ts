@@ -20,6 +20,29 @@ export function selectorsFrom(params: Params, names: SelectorNames): IdentitySel
   return selectors;
 }
 
+/**
+ * Parameter names that select an identity on some platform (protocols.md §6.1, §7), compared without
+ * case and underscores: `client_id`, `clientid`, `object_id`, `principal_id`, `msi_res_id`, `mi_res_id`
+ * and their spellings (`clientId`, `ClientId`, ...).
+ */
+const IDENTITY_PARAMETERS = new Set(['clientid', 'objectid', 'principalid', 'msiresid', 'miresid']);
+
+/**
+ * The first identity-selecting parameter in `params` (non-empty) that this platform does not take under
+ * `names`, or undefined. A platform must refuse such a request instead of answering with its default
+ * identity: Azure ML's 2017-09-01 endpoint answers `client_id=<id>` with 400 (it takes only `clientid`),
+ * and a token of another identity than the one asked for is the one answer no client can detect.
+ */
+export function foreignSelector(params: Params, names: SelectorNames): string | undefined {
+  for (const key in params) {
+    if (!IDENTITY_PARAMETERS.has(key.replaceAll('_', '').toLowerCase())) continue;
+    if (names.some(([name]) => name === key)) continue;
+    const value = param(params, key);
+    if (value !== undefined && value !== '') return key;
+  }
+  return undefined;
+}
+
 /** The first value of a parameter, or undefined. */
 export function param(params: Params, name: string): string | undefined {
   const value = params[name];

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, request as httpsRequest } from 'node:https';
-import { getCACertificates, rootCertificates } from 'node:tls';
+import * as tls from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { msal } from './msal.js';
 
@@ -152,9 +152,14 @@ export class EntraHttpClient implements INetworkModule {
   }
 }
 
-/** The trust store node uses by default (system/bundled roots and NODE_EXTRA_CA_CERTS). */
+/**
+ * The trust store node uses by default (system/bundled roots and NODE_EXTRA_CA_CERTS). A namespace
+ * import: `tls.getCACertificates` exists from Node 22.15 on, and a named import of it would fail to
+ * load the whole package on older Node; there the bundled roots stand in.
+ */
 function systemCas(): readonly string[] {
-  return typeof getCACertificates === 'function' ? getCACertificates('default') : rootCertificates;
+  const getCACertificates = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates;
+  return typeof getCACertificates === 'function' ? getCACertificates('default') : tls.rootCertificates;
 }
 
 function describeNetworkError(error: NodeJS.ErrnoException): string {
