@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { RequestDetails } from '../server/request-details.js';
 import type { RequestLog } from '../server/request-log.js';
 import type { Attestation } from './attestation/attestation.js';
 import type { EmulatorClock } from './clock.js';
@@ -36,4 +37,6 @@ export interface EmulatorState {
   readonly faults: FaultSet;
   /** The last requests the surfaces served (a ring buffer; plain data, written by the listeners). */
   readonly requestLog: RequestLog;
+  /** Headers, bodies and decoded tokens of the last requests, by request log seq (the dashboard's). */
+  readonly requestDetails: RequestDetails;
 }

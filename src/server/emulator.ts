@@ -20,6 +20,7 @@ import { useConfiguredSources } from '../core/tokens/sources/create.js';
 import { apiNotFound, internalServerError } from '../errors.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
+import { setListenerUrls } from '../protocols/dashboard/overview.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
 import { attestedPlugin } from '../protocols/imds/attested.js';
 import { loadBalancerPlugin } from '../protocols/imds/load-balancer.js';
@@ -30,6 +31,7 @@ import { platformListenerSpecs, runningEnvironment } from '../protocols/platform
 import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
+import { RequestDetails, requestDetailsPlugin } from './request-details.js';
 import { RequestLog } from './request-log.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
@@ -107,6 +109,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     loadBalancer: new LoadBalancer(config.loadBalancer, machine),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock),
+    requestDetails: new RequestDetails(config.requestLog.size === 0 ? 0 : config.requestLog.details),
     platforms: new Platforms(config, clock),
   };
 }
@@ -140,6 +143,11 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   specs.push(...platformListenerSpecs(state));
   // Fault injection and the request log watch every surface; the control API is not one of them.
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
+  // Headers, bodies and decoded tokens of the last requests, for the dashboard (requestLog.details).
+  if (state.requestDetails.size > 0) {
+    const capture = requestDetailsPlugin(state.requestDetails, state.tokens.keys);
+    for (const spec of specs) spec.plugins = [{ plugin: capture as never }, ...spec.plugins];
+  }
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
   return specs;
 }
@@ -226,6 +234,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   }
   const urls: Record<string, string> = {};
   for (const l of running) urls[l.name] = l.url;
+  setListenerUrls(state, urls);
   let closing: Promise<void> | undefined;
   return {
     urls: urls as EmulatorUrls,
