@@ -15,6 +15,8 @@ function el(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    // Through the CSSOM: the Content-Security-Policy forbids style attributes.
+    else if (name === 'style') Object.assign(node.style, value);
     else if (name === 'text') node.textContent = value;
     else node.setAttribute(name, value === true ? '' : String(value));
   }
@@ -99,7 +101,7 @@ function keyValueTable(object, caption) {
   return el(
     'table',
     {},
-    el('caption', { class: 'muted', style: undefined }, caption),
+    el('caption', { class: 'muted' }, caption),
     el(
       'tbody',
       {},
@@ -463,7 +465,7 @@ function requestsView(section) {
     role: 'listbox',
     'aria-label': 'Requests, newest first (arrow keys move, Enter opens)',
   });
-  const spacer = el('div', { style: 'height:0px' });
+  const spacer = el('div', { style: { height: '0px' } });
   list.append(spacer);
   const detail = el(
     'div',
@@ -486,7 +488,7 @@ function requestsView(section) {
   function header() {
     return el(
       'div',
-      { class: 'vrow vhead', 'aria-hidden': 'true', style: 'position:relative' },
+      { class: 'vrow vhead', 'aria-hidden': 'true', style: { position: 'relative' } },
       ['#', 'Time', 'Surface', 'Verb', 'Path', 'Status', 'Identity'].map((t) => el('span', {}, t)),
     );
   }
@@ -539,7 +541,7 @@ function requestsView(section) {
             id: `req-${e.seq}`,
             'data-seq': e.seq,
             'aria-selected': e.seq === selected ? 'true' : 'false',
-            style: `top:${i * ROW}px`,
+            style: { top: `${i * ROW}px` },
           },
           el('span', { class: 'muted' }, e.seq),
           el('span', {}, e.time.slice(11, 23)),
@@ -710,9 +712,9 @@ function eventsView(section) {
       const to = Math.max(now + 10 * 60_000, ...spans.map((s) => s[1])) + 60_000;
       const x = (ms) => `${((ms - from) / (to - from)) * 100}%`;
       timeline.replaceChildren(
-        el('span', { class: 'tl-axis', style: 'left:.3rem' }, date(from)),
-        el('span', { class: 'tl-axis', style: 'right:.3rem' }, date(to)),
-        el('div', { class: 'tl-now', style: `left:${x(now)}` }),
+        el('span', { class: 'tl-axis', style: { left: '.3rem' } }, date(from)),
+        el('span', { class: 'tl-axis', style: { right: '.3rem' } }, date(to)),
+        el('div', { class: 'tl-now', style: { left: x(now) } }),
         ...events.map((e, i) =>
           el(
             'div',
@@ -721,7 +723,10 @@ function eventsView(section) {
               'div',
               {
                 class: `tl-bar ${e.status}`,
-                style: `left:${x(spans[i][0])};width:${((spans[i][1] - spans[i][0]) / (to - from)) * 100}%`,
+                style: {
+                  left: x(spans[i][0]),
+                  width: `${((spans[i][1] - spans[i][0]) / (to - from)) * 100}%`,
+                },
                 title: `${e.type} ${e.status} ${e.id}`,
               },
               `${e.type} · ${e.status}`,
@@ -816,20 +821,8 @@ async function start() {
   const tabs = document.getElementById('tabs');
   const main = document.getElementById('panels');
   main.replaceChildren();
-  // Optional panels show only when their endpoint exists on this emulator.
-  const present = await Promise.all(
-    config.panels.map(async (panel) => {
-      if (!panel.optional) return true;
-      try {
-        await api('GET', panel.source);
-        return true;
-      } catch (error) {
-        return error.status !== 404;
-      }
-    }),
-  );
-  const panels = config.panels.filter((_, i) => present[i]);
-  const entries = panels.map((panel) => {
+  // The server lists only the panels whose endpoint this emulator has (panels.ts `optional`).
+  const entries = config.panels.map((panel) => {
     const tab = el('button', {
       type: 'button',
       role: 'tab',
@@ -863,7 +856,9 @@ async function start() {
     history.replaceState(null, '', `#${entry.panel.id}`);
     clearInterval(refresh);
     const load = () =>
-      entry.view.show().catch((error) => say(`${entry.panel.title}: ${error.message}`, 'bad'));
+      Promise.resolve()
+        .then(() => entry.view.show())
+        .catch((error) => say(`${entry.panel.title}: ${error.message}`, 'bad'));
     load();
     if (entry.panel.refreshMs) refresh = setInterval(load, entry.panel.refreshMs);
   }

@@ -52,15 +52,8 @@ export interface IssuedTokenView {
  */
 export const dashboardPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
   const asset = (name: string) => readFileSync(new URL(name, ASSETS), 'utf8');
-  const config = JSON.stringify({ panels: DASHBOARD_PANELS, alwaysHidden: ALWAYS_HIDDEN }).replaceAll(
-    '<',
-    '\\u003c',
-  );
   const files: Record<string, { type: string; body: string }> = {
-    'index.html': {
-      type: 'text/html; charset=utf-8',
-      body: asset('index.html').replace('{"panels":[]}', config),
-    },
+    'index.html': { type: 'text/html; charset=utf-8', body: asset('index.html') },
     'app.js': { type: 'text/javascript; charset=utf-8', body: asset('app.js') },
     'app.css': { type: 'text/css; charset=utf-8', body: asset('app.css') },
   };
@@ -68,9 +61,22 @@ export const dashboardPlugin: FastifyPluginAsync<{ state: EmulatorState }> = asy
     const file = files[name] as { type: string; body: string };
     return reply.headers(SECURITY_HEADERS).type(file.type).send(file.body);
   };
+  // The page with its panel table inlined, built at the first request: by then every plugin of the
+  // listener has registered its routes, so an optional panel is listed exactly when its source exists.
+  let page: string | undefined;
+  const sendPage = (reply: FastifyReply) => {
+    page ??= (files['index.html'] as { body: string }).body.replace(
+      '{"panels":[]}',
+      JSON.stringify({
+        panels: DASHBOARD_PANELS.filter((p) => !p.optional || app.hasRoute({ method: 'GET', url: p.source })),
+        alwaysHidden: ALWAYS_HIDDEN,
+      }).replaceAll('<', '\\u003c'),
+    );
+    return reply.headers(SECURITY_HEADERS).type('text/html; charset=utf-8').send(page);
+  };
 
-  app.get('/dashboard', async (_request, reply) => send(reply, 'index.html'));
-  app.get('/dashboard/', async (_request, reply) => send(reply, 'index.html'));
+  app.get('/dashboard', async (_request, reply) => sendPage(reply));
+  app.get('/dashboard/', async (_request, reply) => sendPage(reply));
   app.get('/dashboard/app.js', async (_request, reply) => send(reply, 'app.js'));
   app.get('/dashboard/app.css', async (_request, reply) => send(reply, 'app.css'));
 
