@@ -372,8 +372,20 @@ const views = {
     const body = el('div');
     section.append(body);
     const hidden = new Set([...(panel.hidden ?? []), ...config.alwaysHidden].map((h) => h.toLowerCase()));
+    // Hidden members stay hidden at any depth (a vault's secrets inside a vault row).
+    const redact = (value) =>
+      Array.isArray(value)
+        ? value.map(redact)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.entries(value).map(([k, v]) => [
+                k,
+                hidden.has(k.toLowerCase()) ? '(hidden)' : redact(v),
+              ]),
+            )
+          : value;
     const cell = (name, value) =>
-      hidden.has(name.toLowerCase()) ? '(hidden)' : value === undefined ? '' : show(value);
+      hidden.has(name.toLowerCase()) ? '(hidden)' : value === undefined ? '' : show(redact(value));
     return {
       async show() {
         const data = await api('GET', panel.source);
@@ -572,7 +584,9 @@ function requestsView(section) {
   function move(by) {
     if (shown.length === 0) return;
     let index = shown.findIndex((e) => e.seq === selected);
-    index = index < 0 ? 0 : Math.min(shown.length - 1, Math.max(0, index + by));
+    // Nothing selected yet: End goes to the oldest, any other key to the newest.
+    const target = index < 0 ? (by >= shown.length ? shown.length - 1 : 0) : index + by;
+    index = Math.min(shown.length - 1, Math.max(0, target));
     selected = shown[index].seq;
     if (index * ROW < list.scrollTop) list.scrollTop = index * ROW;
     else if ((index + 1) * ROW > list.scrollTop + list.clientHeight)
