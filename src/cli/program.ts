@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AzimdsError } from '../errors.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerControlCommands } from './commands/control.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerEnvCommand } from './commands/env.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerStartCommand } from './commands/start.js';
@@ -26,6 +27,7 @@ export function buildProgram(
   registerStartCommand(program, out);
   registerConfigCommands(program, out);
   registerControlCommands(program, out);
+  registerDashboardCommand(program, out);
   registerEnvCommand(program, out);
   registerTokenCommand(program, out, err);
   registerKeysCommands(program, out, err);

@@ -132,13 +132,14 @@ describe('control listener over HTTP', () => {
 
   test('refuses changes from another origin or site with 403 CrossSiteRequest, even with the header', async () => {
     const json = { 'content-type': 'application/json', 'x-azimds-control': '1' };
-    for (const extra of [
+    const extras: Record<string, string>[] = [
       { origin: 'http://attacker.example' },
       { origin: `http://localhost:${port}` }, // another origin than the Host the request names
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
-    ]) {
+    ];
+    for (const extra of extras) {
       const res = await send(base, 'POST', '/clock/advance', { ...json, ...extra }, '{"by":"1m"}');
       assert.equal(res.status, 403, JSON.stringify(extra));
       assert.equal(code(res), 'CrossSiteRequest');

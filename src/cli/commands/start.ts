@@ -76,6 +76,7 @@ function banner(emulator: EmulatorHandle): string {
   if (emulator.urls.control) {
     lines.push(
       `  Control API  ${emulator.urls.control}   (azimds faults|logs|clock|events|reset; docs/control-api.md)`,
+      `  Dashboard    ${emulator.urls.control}/dashboard   (azimds dashboard; docs/dashboard.md)`,
     );
   }
   lines.push(...platformBannerLines(emulator));
