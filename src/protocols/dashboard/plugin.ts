@@ -76,7 +76,6 @@ export const dashboardPlugin: FastifyPluginAsync<{ state: EmulatorState }> = asy
   };
 
   app.get('/dashboard', async (_request, reply) => sendPage(reply));
-  app.get('/dashboard/', async (_request, reply) => sendPage(reply));
   app.get('/dashboard/app.js', async (_request, reply) => send(reply, 'app.js'));
   app.get('/dashboard/app.css', async (_request, reply) => send(reply, 'app.css'));
 
