@@ -184,7 +184,7 @@ const views = {
         copy.addEventListener('click', () => act('Copy', () => navigator.clipboard.writeText(o.env)));
         body.replaceChildren(
           el('h2', {}, o.vms.length === 1 ? 'VM' : `VMs (${o.vms.length})`),
-          o.vms.map((vm) => keyValueTable(vm, vm.name)),
+          ...o.vms.map((vm) => keyValueTable(vm, vm.name)),
           el('h2', {}, 'Managed identities'),
           el('p', { class: 'muted' }, `tenant ${o.tenantId}`),
           table(

@@ -59,6 +59,10 @@ describe('dashboard in Chromium', { skip }, () => {
     const tabs = await page.locator('[role=tab]').allTextContents();
     assert.deepEqual(tabs, ['Overview', 'Requests', 'Tokens', 'Scheduled events', 'Faults', 'Clock']);
     await page.getByRole('heading', { name: 'Managed identities' }).waitFor();
+    const vmId = emu.state.machine.compute('vmId');
+    await page.getByRole('cell', { name: vmId, exact: true }).waitFor();
+    const clientId = emu.state.identities.all()[0]?.clientId as string;
+    await page.getByRole('cell', { name: clientId, exact: true }).waitFor();
     const env = await page.getByLabel('environment block').textContent();
     assert.match(env ?? '', new RegExp(`AZURE_POD_IDENTITY_AUTHORITY_HOST=${emu.urls.imds}`));
     assert.deepEqual(errors, []);
