@@ -45,14 +45,31 @@ const SECRET_HEADER = /authorization|secret|cookie|identity-header|token|api-key
 /** JSON member names whose values are secrets: tokens, secrets, Key Vault secret values. */
 const SECRET_MEMBER = /(?:^|_)token$|secret|password|assertion|signature|^value$|^key$|^code$/i;
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+// A cheap pre-check on JSON text: the parse and rewrite run only when a member may hold a secret.
+const MAY_HOLD_SECRET = /token"|secret|password|assertion|signature|"value"|"key"|"code"/i;
+
+/**
+ * What is kept per request until read: header objects and response bytes without secrets are kept by
+ * reference (the surfaces' prepared responses are shared constants, so this costs nothing); anything
+ * that held a secret or a token is already a cleaned copy.
+ */
+interface Captured {
+  readonly seq: number;
+  readonly requestHeaders: Readonly<Record<string, unknown>>;
+  readonly requestBody: string | undefined;
+  readonly status: number;
+  readonly responseHeaders: Readonly<Record<string, unknown>>;
+  readonly responseBody: string | Buffer | undefined;
+  readonly tokens: readonly LoggedToken[];
+}
 
 /**
  * The detail of the last `size` requests, by request log seq (a bounded map: the oldest go first).
- * Built by `captureRequestDetail` when a response is sent; read by `GET /logs/:seq` on the control API.
+ * Captured by `requestDetailsPlugin` when a response is written; read by `GET /logs/:seq`.
  */
 export class RequestDetails {
   readonly #size: number;
-  readonly #bySeq = new Map<number, RequestDetail>();
+  readonly #bySeq = new Map<number, Captured>();
 
   constructor(size: number) {
     this.#size = size;
@@ -63,26 +80,56 @@ export class RequestDetails {
     return this.#size;
   }
 
-  /** Keeps `detail` (its seq is the request log's). */
-  keep(detail: RequestDetail): void {
+  /** Keeps a captured request (its seq is the request log's). */
+  keep(captured: Captured): void {
     if (this.#size === 0) return;
-    this.#bySeq.set(detail.seq, detail);
+    this.#bySeq.set(captured.seq, captured);
     if (this.#bySeq.size > this.#size) this.#bySeq.delete(this.#bySeq.keys().next().value as number);
   }
 
   get(seq: number): RequestDetail | undefined {
-    return this.#bySeq.get(seq);
+    const captured = this.#bySeq.get(seq);
+    return captured && detailOf(captured);
   }
 
   /** Details kept, oldest first. */
   all(): RequestDetail[] {
-    return [...this.#bySeq.values()];
+    return [...this.#bySeq.values()].map(detailOf);
   }
 
   clear(): void {
     this.#bySeq.clear();
   }
 }
+
+function headerStrings(headers: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined)
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function detailOf(c: Captured): RequestDetail {
+  const requestBody = bodyText(c.requestBody);
+  const responseBody = bodyText(c.responseBody);
+  return {
+    seq: c.seq,
+    request: {
+      headers: headerStrings(c.requestHeaders),
+      ...(requestBody === undefined ? {} : { body: requestBody }),
+    },
+    response: {
+      status: c.status,
+      headers: headerStrings(c.responseHeaders),
+      ...(responseBody === undefined ? {} : { body: responseBody }),
+    },
+    tokens: c.tokens,
+  };
+}
+
+const NO_TOKENS: readonly LoggedToken[] = [];
 
 function bodyText(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
@@ -100,6 +147,7 @@ function cleanBody(text: string | undefined, where: string, found: (where: strin
   if (text === undefined) return undefined;
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    if (!MAY_HOLD_SECRET.test(text)) return text;
     try {
       const walk = (value: unknown, path: string): unknown => {
         if (Array.isArray(value)) return value.map((v, i) => walk(v, `${path}[${i}]`));
@@ -131,10 +179,18 @@ function cleanBody(text: string | undefined, where: string, found: (where: strin
 }
 
 function cleanHeaders(
-  headers: Record<string, unknown>,
+  headers: Readonly<Record<string, unknown>>,
   where: string,
   found: (where: string, token: string) => void,
-): Record<string, string> {
+): Readonly<Record<string, unknown>> {
+  let secret = false;
+  for (const name in headers) {
+    if (SECRET_HEADER.test(name)) {
+      secret = true;
+      break;
+    }
+  }
+  if (!secret) return headers;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
@@ -173,13 +229,14 @@ export function requestDetailsPlugin(details: RequestDetails, keys: KeyStore): F
       } as typeof res.writeHead;
       res.end = function (this: typeof res, ...args: unknown[]) {
         const chunk = args[0];
+        // Prepared responses (server/reply.ts) pass every header to writeHead: keep that object as is.
+        const set = res.getHeaders();
+        const given =
+          headed !== undefined && !Array.isArray(headed) ? (headed as Record<string, unknown>) : undefined;
         request.azimdsDetail = capture(
           request,
           res.statusCode,
-          {
-            ...res.getHeaders(),
-            ...(Array.isArray(headed) ? {} : (headed as Record<string, unknown> | undefined)),
-          },
+          given && Object.keys(set).length === 0 ? given : { ...set, ...given },
           typeof chunk === 'string' || Buffer.isBuffer(chunk) ? chunk : undefined,
         );
         return (end as (...a: unknown[]) => typeof res).apply(this, args);
@@ -188,10 +245,17 @@ export function requestDetailsPlugin(details: RequestDetails, keys: KeyStore): F
     });
   };
 
+  // Cleaned forms of shared response bytes and header objects (prepared responses are constants).
+  const cleanedBodies = new WeakMap<Buffer, { body: string | Buffer; tokens: readonly LoggedToken[] }>();
+  const cleanedHeaders = new WeakMap<
+    object,
+    { headers: Readonly<Record<string, unknown>>; tokens: readonly LoggedToken[] }
+  >();
+
   const capture = (
     request: FastifyRequest,
     status: number,
-    headers: Record<string, unknown>,
+    headers: Readonly<Record<string, unknown>>,
     payload: string | Buffer | undefined,
   ): ((seq: number) => void) => {
     const tokens: LoggedToken[] = [];
@@ -200,19 +264,43 @@ export function requestDetailsPlugin(details: RequestDetails, keys: KeyStore): F
       if (summary) tokens.push({ where, ...summary });
     };
     const requestHeaders = cleanHeaders(request.headers, 'request', found);
-    const requestBody = cleanBody(bodyText(request.body), 'request', found);
-    const responseHeaders = cleanHeaders(headers, 'response', found);
-    const responseBody = cleanBody(bodyText(payload), 'response', found);
+    const requestBody =
+      request.body === undefined ? undefined : cleanBody(bodyText(request.body), 'request', found);
+    let responseHeaders = cleanedHeaders.get(headers);
+    if (responseHeaders === undefined) {
+      const before = tokens.length;
+      responseHeaders = {
+        headers: cleanHeaders(headers, 'response', found),
+        tokens: tokens.slice(before),
+      };
+      cleanedHeaders.set(headers, responseHeaders);
+    } else if (responseHeaders.tokens.length > 0) tokens.push(...responseHeaders.tokens);
+    let responseBody: string | Buffer | undefined;
+    if (Buffer.isBuffer(payload)) {
+      let cleaned = cleanedBodies.get(payload);
+      if (cleaned === undefined) {
+        const before = tokens.length;
+        const text = bodyText(payload);
+        const clean = cleanBody(text, 'response', found);
+        // Unchanged text: keep the bytes (decoded when read); else the cleaned copy.
+        cleaned = {
+          body: clean === text ? payload : (clean ?? payload),
+          tokens: tokens.slice(before),
+        };
+        cleanedBodies.set(payload, cleaned);
+      } else if (cleaned.tokens.length > 0) tokens.push(...cleaned.tokens);
+      responseBody = cleaned.body;
+    } else responseBody = cleanBody(bodyText(payload), 'response', found);
+    const kept = tokens.length > 0 ? tokens : NO_TOKENS;
     return (seq) =>
       details.keep({
         seq,
-        request: { headers: requestHeaders, ...(requestBody === undefined ? {} : { body: requestBody }) },
-        response: {
-          status,
-          headers: responseHeaders,
-          ...(responseBody === undefined ? {} : { body: responseBody }),
-        },
-        tokens,
+        requestHeaders,
+        requestBody,
+        status,
+        responseHeaders: responseHeaders.headers,
+        responseBody,
+        tokens: kept,
       });
   };
   return Object.assign(plugin, { [Symbol.for('skip-override')]: true });
