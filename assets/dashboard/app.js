@@ -507,6 +507,16 @@ function requestsView(section) {
 
   const surfaces = new Set();
   const identities = new Set();
+  // Identity names by client id, for the list and the filter (the log records client ids).
+  const names = new Map();
+  api('GET', '/dashboard/overview')
+    .then((o) => {
+      for (const i of o.identities) names.set(i.clientId, i.name);
+      for (const option of identity.options)
+        if (names.has(option.value)) option.textContent = `${names.get(option.value)} (${option.value})`;
+      render();
+    })
+    .catch(() => {});
   function noteOptions(entry) {
     if (!surfaces.has(entry.surface)) {
       surfaces.add(entry.surface);
@@ -514,7 +524,10 @@ function requestsView(section) {
     }
     if (entry.identity && !identities.has(entry.identity)) {
       identities.add(entry.identity);
-      identity.append(el('option', { value: entry.identity }, entry.identity));
+      const name = names.get(entry.identity);
+      identity.append(
+        el('option', { value: entry.identity }, name ? `${name} (${entry.identity})` : entry.identity),
+      );
     }
   }
 
@@ -561,7 +574,11 @@ function requestsView(section) {
           el('span', {}, e.method),
           el('span', { class: 'mono', title: e.path }, e.path),
           el('span', { class: statusClass(e.status) }, e.status ?? 'reset', e.fault ? ' ⚡' : ''),
-          el('span', { class: 'mono' }, e.identity ?? ''),
+          el(
+            'span',
+            { class: 'mono', title: e.identity },
+            (e.identity && names.get(e.identity)) ?? e.identity ?? '',
+          ),
         ),
       );
     }

@@ -195,10 +195,14 @@ describe('dashboard in Chromium', { skip }, () => {
       statuses.join(),
     );
     await requests.getByLabel('Status').selectOption('');
-    const clientId = emu.state.identities.all()[0]?.clientId as string;
-    await requests.getByLabel('Identity').selectOption(clientId);
-    const identities = await page.locator('.vrow[data-seq] span:nth-child(7)').allTextContents();
-    assert.ok(identities.length > 0 && identities.every((i) => i === clientId));
+    const [system] = emu.state.identities.all();
+    assert.ok(system);
+    await requests.getByLabel('Identity').selectOption(system.clientId);
+    // The list shows the identity's name, its client id on hover.
+    const cells = page.locator('.vrow[data-seq] span:nth-child(7)');
+    const names = await cells.allTextContents();
+    assert.ok(names.length > 0 && names.every((n) => n === system.name), names.join());
+    assert.equal(await cells.first().getAttribute('title'), system.clientId);
     await requests.getByLabel('Identity').selectOption('');
     await requests.getByLabel('Surface').selectOption('imds');
     assert.ok((await page.locator('.vrow[data-seq]').count()) > 0);

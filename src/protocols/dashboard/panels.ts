@@ -1,8 +1,9 @@
 /**
  * The dashboard's panels, in the order of its tabs: one row each. A row names the control API
- * endpoint the panel reads and how the page renders it. The page fetches every `optional` panel's
- * `source` at load: a 404 (the surface is not built or not enabled) hides the panel, any other answer
- * shows it. Adding a surface to the dashboard is adding a row here (docs/dashboard.md#panels):
+ * endpoint the panel reads and how the page renders it. An `optional` panel is listed only when the
+ * control listener has a GET route at its `source` (the surface is built and enabled); otherwise its
+ * tab is hidden, as for a 404. Adding a surface to the dashboard is adding a row here
+ * (docs/dashboard.md#adding-a-panel):
  *
  * @example
  * ```ts
@@ -23,7 +24,7 @@ export interface DashboardPanel {
    * nested arrays and objects show as compact JSON; members named in `hidden` show as `(hidden)`.
    */
   readonly view: 'overview' | 'requests' | 'tokens' | 'events' | 'faults' | 'clock' | 'tables';
-  /** Shown only when `source` answers something other than 404. */
+  /** Shown only when the control listener serves `GET source` (checked when the page is first served). */
   readonly optional?: boolean;
   /** `tables` view: member names (case-insensitive) whose values are never shown. */
   readonly hidden?: readonly string[];
