@@ -176,6 +176,9 @@ describe('control listener over HTTP', () => {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
     }
     const page = await send(base, 'GET', '/dashboard');
+    // Its inline styles are allowed by their hash, nothing else inline.
+    assert.match(String(page.headers['content-security-policy']), /style-src 'self' 'sha256-[\w+/=]+';/);
+    assert.match(page.body, /<style>/);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.doesNotMatch(page.body, /<script>(?!\s*$)|\son\w+=/, 'no inline script or handler');
   });
