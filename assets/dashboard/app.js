@@ -637,10 +637,13 @@ function requestsView(section) {
 
   // Live: a long poll that returns as soon as a newer entry exists.
   let last = 0;
+  let first = true;
   async function follow() {
     for (;;) {
       try {
-        const page = await api('GET', `/logs?after=${last}${last === 0 ? '' : '&wait=25000'}`);
+        // The first call reads what the log holds; each next one waits for newer entries.
+        const page = await api('GET', `/logs?after=${last}${first ? '' : '&wait=25000'}`);
+        first = false;
         if (page.last < last) all.length = 0; // the emulator restarted
         for (const e of page.entries) {
           all.push(e);

@@ -65,6 +65,15 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('cell', { name: clientId, exact: true }).waitFor();
     const env = await page.getByLabel('environment block').textContent();
     assert.match(env ?? '', new RegExp(`AZURE_POD_IDENTITY_AUTHORITY_HOST=${emu.urls.imds}`));
+    // The log is still empty: the page long-polls for the first entry instead of asking again and again.
+    let polls = 0;
+    const count = (r: { url(): string }) => {
+      if (r.url().includes('/logs?')) polls++;
+    };
+    page.on('request', count);
+    await page.waitForTimeout(500);
+    page.off('request', count);
+    assert.ok(polls <= 1, `${polls} polls of the request log in 500 ms`);
     assert.deepEqual(errors, []);
   });
 
