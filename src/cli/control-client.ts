@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { AzimdsError } from '../errors.js';
 import { controlAddress, controlUrl } from '../protocols/control/address.js';
+import { CONTROL_HEADER } from '../protocols/control/guard.js';
 import { type ConfigFlags, configFromFlags } from './options.js';
 
 /**
@@ -79,12 +80,14 @@ export class ControlClient {
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let response: Response;
     try {
+      // The control API refuses changes without a JSON body or this header (cross-site request safety).
+      const headers: Record<string, string> = { [CONTROL_HEADER]: '1' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         signal,
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (cause) {
       if (options.signal?.aborted) throw cause;

@@ -3,6 +3,7 @@ import { AzimdsError } from '../errors.js';
 import { registerCaCommand } from './commands/ca.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerControlCommands } from './commands/control.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerEnvCommand } from './commands/env.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerStartCommand } from './commands/start.js';
@@ -28,6 +29,7 @@ export function buildProgram(
   registerStartCommand(program, out);
   registerConfigCommands(program, out);
   registerControlCommands(program, out);
+  registerDashboardCommand(program, out);
   registerEnvCommand(program, out);
   registerTokenCommand(program, out, err);
   registerKeysCommands(program, out, err);

@@ -93,6 +93,12 @@ export const DEFAULTS = {
     portOffset: 1,
     /** What the rule above gives with the default IMDS port. */
     port: 8170,
+    /**
+     * Host names (as in the `Host` header) the control API and the dashboard answer besides their own
+     * address and, on loopback, `localhost`: any other gets 403, so a web page cannot reach them by DNS
+     * rebinding. Add the machine's name here when `control.host` is widened and browsers use that name.
+     */
+    allowedHosts: [] as readonly string[],
   },
   proxy: {
     /**
@@ -167,6 +173,12 @@ export const DEFAULTS = {
     maxBytes: 4 * 1024 * 1024,
     /** Longest a `GET /logs?wait=` long poll (and `azimds logs --follow`) waits for new entries, in milliseconds. */
     maxWaitMs: 60_000,
+    /**
+     * How many of the newest requests also keep their headers, bodies and answer for the dashboard
+     * (docs/dashboard.md), secrets redacted and tokens kept only decoded (header, claims, whether the
+     * signature verified). 0 turns it off (and its cost on every request).
+     */
+    details: 500,
   },
   vm: {
     name: 'azimds-vm-01',

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { RequestDetails } from '../server/request-details.js';
 import type { RequestLog } from '../server/request-log.js';
 import type { Attestation } from './attestation/attestation.js';
 import type { EmulatorClock } from './clock.js';
@@ -54,4 +55,6 @@ export interface EmulatorState {
   readonly rbac: Rbac;
   /** Key Vault: vaults (a catalog seam), their secrets, the per-vault authorization rule (docs/key-vault.md). */
   readonly keyVaults: KeyVaults;
+  /** Headers, bodies and decoded tokens of the last requests, by request log seq (the dashboard's). */
+  readonly requestDetails: RequestDetails;
 }

@@ -28,6 +28,7 @@ import { apiNotFound, internalServerError } from '../errors.js';
 import { armListenerSpec } from '../protocols/arm/listener.js';
 import { controlAddress } from '../protocols/control/address.js';
 import { controlListenerSpec } from '../protocols/control/listener.js';
+import { setListenerUrls } from '../protocols/dashboard/overview.js';
 import { entraListenerSpec } from '../protocols/entra/listener.js';
 import { entraPlugin } from '../protocols/entra/plugin.js';
 import { identityImdsPlugin } from '../protocols/identity-imds/plugin.js';
@@ -42,6 +43,7 @@ import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
 import { proxyListenerSpec } from './proxy/proxy-server.js';
+import { RequestDetails, requestDetailsPlugin } from './request-details.js';
 import { RequestLog } from './request-log.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
@@ -152,6 +154,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     loadBalancer: new LoadBalancer(config.loadBalancer, machine),
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes),
+    requestDetails: new RequestDetails(config.requestLog.size === 0 ? 0 : config.requestLog.details),
     platforms: new Platforms(config, clock),
     localCa: localCaOf(config),
   };
@@ -203,6 +206,11 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   // Host names the Azure surfaces answer to besides their own (server/host-guard.ts).
   for (const spec of specs) spec.allowedHosts ??= config.allowedHosts;
+  // Headers, bodies and decoded tokens of the last requests, for the dashboard (requestLog.details).
+  if (state.requestDetails.size > 0) {
+    const capture = requestDetailsPlugin(state.requestDetails, state.tokens.keys);
+    for (const spec of specs) spec.plugins = [{ plugin: capture as never }, ...spec.plugins];
+  }
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
   // The proxy (docs/proxy.md) serves the surfaces above by host name: src/server/proxy/host-table.ts.
   if (config.proxy.enabled) specs.push(proxyListenerSpec(state, [...specs]));
@@ -299,6 +307,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   }
   const urls: Record<string, string> = {};
   for (const l of running) urls[l.name] = l.url;
+  setListenerUrls(state, urls);
   let closing: Promise<void> | undefined;
   return {
     urls: urls as EmulatorUrls,

@@ -326,5 +326,7 @@ export class RequestLogController extends LogController {
       request.azimdsIdentity,
       request.azimdsFault,
     );
+    // The request's detail for the dashboard (request-details.ts), filed under the seq just recorded.
+    if (request.azimdsDetail !== undefined && this.#log.size > 0) request.azimdsDetail(this.#log.last);
   }
 }

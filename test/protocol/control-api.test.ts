@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { NEWEST_IMDS_VERSIONS } from '../../src/core/machines/api-versions.js';
 import { controlAddress } from '../../src/protocols/control/address.js';
-import { controlPlugin } from '../../src/protocols/control/plugin.js';
+import { controlListenerSpec } from '../../src/protocols/control/listener.js';
 import { createState, libraryConfig } from '../../src/server/emulator.js';
 import { BOTH, METADATA, openEmulator, type Reply, type TestEmulator } from '../support/control.js';
 
@@ -472,7 +472,11 @@ describe('control API listener', () => {
         served.add(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
       }
     });
-    await app.register(controlPlugin, { state: createState(libraryConfig({})) });
+    // Every plugin of the control listener (the API and the dashboard's routes).
+    const state = createState(libraryConfig({}));
+    for (const { plugin, options } of controlListenerSpec(state, { host: '127.0.0.1', port: 0 }).plugins) {
+      await app.register(plugin, (options ?? {}) as never);
+    }
     await app.ready();
     await app.close();
     const spec = parseYaml(

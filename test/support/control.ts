@@ -72,6 +72,11 @@ function prepare(options: SendOptions): { method: string; headers: Record<string
   return { method: options.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) };
 }
 
+/** Adds the header every control API client sends with a change (as the CLI does; docs/dashboard.md#safety). */
+function asControlClient(options: SendOptions): SendOptions {
+  return { ...options, headers: { 'x-azimds-control': '1', ...(options.headers ?? {}) } };
+}
+
 /** Opens an emulator for `transport`; close it when done. */
 export async function openEmulator(
   transport: Transport,
@@ -96,7 +101,7 @@ export async function openEmulator(
       async (path, options = {}) => {
         const app = apps.get(name);
         if (!app) throw new Error(`surface ${name} is not enabled`);
-        const { method, headers, body } = prepare(options);
+        const { method, headers, body } = prepare(name === 'control' ? asControlClient(options) : options);
         const res = await injectRequest(app, method, path, headers, body);
         return { ...res, json: parse(res.body) };
       };
@@ -118,7 +123,9 @@ export async function openEmulator(
     (base: string | undefined): Send =>
     async (path, options = {}) => {
       if (!base) throw new Error('surface not enabled');
-      const { method, headers, body } = prepare(options);
+      const { method, headers, body } = prepare(
+        base === emulator.urls.control ? asControlClient(options) : options,
+      );
       const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
       const text = await res.text();
       return { status: res.status, headers: Object.fromEntries(res.headers), body: text, json: parse(text) };

@@ -85,6 +85,7 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
   if (emulator.urls.control) {
     lines.push(
       `  Control API  ${emulator.urls.control}   (azimds faults|logs|clock|events|reset; docs/control-api.md)`,
+      `  Dashboard    ${emulator.urls.control}/dashboard   (azimds dashboard; docs/dashboard.md)`,
     );
   }
   if (emulator.urls.proxy) {

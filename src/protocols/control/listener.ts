@@ -1,6 +1,9 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
 import { controlError, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
+import { dashboardPlugin } from '../dashboard/plugin.js';
+import { controlGuard } from './guard.js';
 import { controlPlugin } from './plugin.js';
 
 /** The control API's own listener, at `address` (see address.ts). */
@@ -12,7 +15,13 @@ export function controlListenerSpec(
     name: 'control',
     host: address.host,
     port: address.port,
-    plugins: [{ plugin: controlPlugin as never, options: { state } }],
+    plugins: [
+      // First: refuse foreign Host headers and cross-site changes on every route, 404s included.
+      { plugin: guardPlugin(address.host, state.config.control.allowedHosts) as never },
+      { plugin: controlPlugin as never, options: { state } },
+      // The dashboard page and its assets (docs/dashboard.md).
+      { plugin: dashboardPlugin as never, options: { state } },
+    ],
     bodies: 'fastify',
     errors: {
       notFound: (request) =>
@@ -27,4 +36,12 @@ export function controlListenerSpec(
     // The control listener's Host/Origin rules are its own (the dashboard's), not the Azure surfaces'.
     hostGuard: false,
   };
+}
+
+/** The guard as a root-level plugin (`skip-override`: its hook covers the whole listener). */
+function guardPlugin(host: string, allowedHosts: readonly string[]): FastifyPluginAsync {
+  const plugin: FastifyPluginAsync = async (app) => {
+    app.addHook('onRequest', controlGuard(host, allowedHosts));
+  };
+  return Object.assign(plugin, { [Symbol.for('skip-override')]: true });
 }

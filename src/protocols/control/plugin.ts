@@ -131,6 +131,7 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
   });
   app.delete('/logs', async (_request, reply) => {
     state.requestLog.clear();
+    state.requestDetails.clear();
     return reply.code(204).send();
   });
 
