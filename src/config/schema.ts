@@ -4,6 +4,7 @@ import { controlSchema, requestLogSchema } from './control-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { entraSchema } from './entra.js';
 import { faultsSchema } from './faults-schema.js';
+import { fleetSchemaOf } from './fleet.js';
 import { identitySchema, tokensSchema } from './identities.js';
 import { keyVaultSchema } from './key-vault.js';
 import { loadBalancerSchema } from './load-balancer.js';
@@ -271,6 +272,8 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   imds: imdsSchema.default(imdsSchema.parse({})),
   vm: vmSchema.default(vmSchema.parse({})),
+  /** Several VMs in one emulator, each its own IMDS and identities (config/fleet.ts, docs/fleet.md); absent: `vm` alone. */
+  fleet: fleetSchemaOf(vmSchema).optional(),
   /** `/metadata/scheduledevents`: behaviour and the events present at start (config/scheduled-events.ts). */
   scheduledEvents: scheduledEventsSchema.default(scheduledEventsSchema.parse({})),
   /** `/metadata/attested/document`: the signing CA and certificate (config/attestation.ts). */
