@@ -141,7 +141,8 @@ export const DEFAULTS = {
     enabled: true,
     /**
      * The direct endpoint's port when `arm.port` is not set: the IMDS port + 3 (8172 with the default IMDS
-     * port), next to the control API's; IMDS on port 0 (the library) gives port 0 (a free port).
+     * port), next to the proxy's; IMDS on port 0 (the library) gives no direct endpoint (the proxy serves
+     * ARM) unless `arm.port` is set (`0`: a free port). It speaks HTTPS with the local CA's certificate.
      */
     portOffset: 3,
     /** What the rule above gives with the default IMDS port. */

@@ -135,7 +135,7 @@ export const armSchema = z.strictObject({
   enabled: z.boolean().default(DEFAULTS.arm.enabled),
   /** Bind address of the direct endpoint; defaults to the top-level `host`. */
   host: z.string().min(1).optional(),
-  /** Port of the direct endpoint; default: the IMDS port + 3 (8172), 0 (a free port) in the library. */
+  /** Port of the direct (HTTPS) endpoint; default: the IMDS port + 3 (8172); in the library none unless set (0: a free port). */
   port: z.coerce.number().int().min(0).max(65535).optional(),
 });
 

@@ -70,11 +70,14 @@ export interface EmulatorUrls {
   serviceFabric?: string;
   /** Azure ML's token service; the path (`/MSI/auth`) follows (docs/platforms/azure-ml.md). */
   azureMl?: string;
-  /** The local proxy for Azure's own host names (docs/proxy.md), e.g. `https://127.0.0.1:8172`. */
+  /** The local proxy for Azure's own host names (docs/proxy.md), e.g. `http://127.0.0.1:8171`. */
   proxy?: string;
-  /** Azure Resource Manager's direct endpoint (docs/arm.md), e.g. `https://127.0.0.1:8172`. */
+  /**
+   * Azure Resource Manager's direct endpoint (docs/arm.md), HTTPS with the local CA, e.g.
+   * `https://127.0.0.1:8172`; in the library only when `arm.port` is given (the proxy serves ARM anyway).
+   */
   arm?: string;
-  /** Key Vault's direct endpoint (docs/key-vault.md), when `keyVault.port` is set. */
+  /** Key Vault's direct endpoint (docs/key-vault.md), HTTPS with the local CA, when `keyVault.port` is set. */
   'key-vault'?: string;
 }
 

@@ -1,150 +1,114 @@
 /**
- * The real ARM SDKs (@azure/arm-resources, -compute, -network, -authorization, -msi), unchanged but for
- * their documented client options, against azimds's ARM with a managed-identity token from azimds
- * (ManagedIdentityCredential through AZURE_POD_IDENTITY_AUTHORITY_HOST).
- *
- * Until the proxy and its local CA are merged, ARM's direct endpoint is plain HTTP, and the ARM SDKs'
- * bearer policy refuses http outright (`allowInsecureConnection` does not lift it in
- * @azure/core-rest-pipeline's bearerTokenAuthenticationPolicy). So this file serves the ARM surface on
- * a TLS listener of its own, through the TLS seam (`serverOptions.https`), with the self-signed
- * certificate azimds already makes for Service Fabric, trusted through the documented `tlsOptions.ca`;
- * `endpoint` points the SDKs at it and `credentialScopes` keeps the audience https://management.azure.com.
- * Through the proxy (issue 10) the same code runs with no option at all.
+ * The real ARM SDKs (@azure/arm-resources, -compute, -network, -authorization, -msi), unchanged and
+ * without any client option, with ManagedIdentityCredential: each scenario is one child process
+ * (test/fixtures/arm-sdk.mjs) whose environment is only the proxy block (`handle.proxyEnv()`, what
+ * `eval "$(azimds env)"` sets), so the SDKs call https://management.azure.com through azimds's proxy and
+ * trust its local CA. RBAC allows a Reader to read, refuses its writes, lets an Owner write, and
+ * refuses everything to an identity without a role (world.roleAssignments: []), as Azure does.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { AuthorizationManagementClient } from '@azure/arm-authorization';
-import { ComputeManagementClient } from '@azure/arm-compute';
-import { ManagedServiceIdentityClient } from '@azure/arm-msi';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { ResourceManagementClient } from '@azure/arm-resources';
-import { ManagedIdentityCredential } from '@azure/identity';
-import { pino } from 'pino';
-import { armListenerSpec } from '../../src/protocols/arm/listener.js';
-import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
-import { type RunningListener, startListener } from '../../src/server/listener.js';
-import { isolateSdkEnvironment } from '../support/sdk-env.js';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/server/emulator.js';
+import { blockOnly } from '../support/proxy.js';
 
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('../fixtures/arm-sdk.mjs', import.meta.url));
 const SUB = '3a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const VM = { compute: { name: 'vm-sdk', subscriptionId: SUB, resourceGroupName: 'rg-sdk' } };
 
-let azimds: EmulatorHandle;
-let restoreEnv: () => void;
-let tls: RunningListener;
-let options: { endpoint: string; credentialScopes: string[]; tlsOptions: { ca: string } };
-const credential = (clientId?: string) => new ManagedIdentityCredential(clientId ? { clientId } : {});
-
-before(async () => {
-  azimds = await startEmulator({
-    vm: { compute: { name: 'vm-sdk', subscriptionId: SUB, resourceGroupName: 'rg-sdk' } },
-    identity: { userAssigned: [{ name: 'id-owner' }] },
-    world: {
-      roleAssignments: [
-        { identity: 'vm-sdk', role: 'Reader' },
-        { identity: 'id-owner', role: 'Owner', scope: `/subscriptions/${SUB}` },
-      ],
-    },
-  });
-  restoreEnv = isolateSdkEnvironment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: azimds.urls.imds });
-  const certificate = azimds.state.platforms.certificate();
-  const spec = armListenerSpec(azimds.state);
-  tls = await startListener(
+/** Runs one scenario of the fixture with only `azimds`'s proxy block in its environment. */
+// biome-ignore lint/suspicious/noExplicitAny: the scenario's JSON is read field by field
+async function scenario(azimds: EmulatorHandle, ...args: string[]): Promise<any> {
+  const { stdout } = await run(
+    process.execPath,
+    [SCRIPT, args[0] as string, SUB, 'rg-sdk', ...args.slice(1)],
     {
-      ...spec,
-      port: 0,
-      serverOptions: { ...spec.serverOptions, https: { key: certificate.keyPem, cert: certificate.certPem } },
+      env: blockOnly(azimds.proxyEnv()),
+      timeout: 120_000,
     },
-    pino({ level: 'silent' }),
   );
-  options = {
-    endpoint: tls.url,
-    credentialScopes: ['https://management.azure.com/.default'],
-    tlsOptions: { ca: certificate.certPem },
-  };
-});
-after(async () => {
-  restoreEnv();
-  await tls.app.close();
-  await azimds.close();
-});
+  return JSON.parse(stdout.trim().split('\n').pop() as string);
+}
 
-const ownerId = () => azimds.state.identities.all().find((i) => i.name === 'id-owner')?.clientId as string;
+async function emulator(options: EmulatorOptions): Promise<EmulatorHandle> {
+  return startEmulator({ vm: VM, ...options });
+}
 
-describe('ARM SDKs against azimds', () => {
-  test('arm-resources: list groups and the resources of one (Reader); createOrUpdate refused for a Reader', async () => {
-    const client = new ResourceManagementClient(credential(), SUB, options);
-    const groups = [];
-    for await (const g of client.resourceGroups.list()) groups.push(g.name);
-    assert.deepEqual(groups, ['rg-sdk']);
-    const types = new Set<string>();
-    for await (const r of client.resources.listByResourceGroup('rg-sdk')) types.add(r.type as string);
-    assert.ok(types.has('Microsoft.Compute/virtualMachines'));
-    await assert.rejects(
-      client.resourceGroups.createOrUpdate('rg-new', { location: 'westeurope' }),
-      (error: { statusCode?: number; code?: string }) => {
-        assert.equal(error.statusCode, 403);
-        assert.equal(error.code, 'AuthorizationFailed');
-        return true;
+describe('ARM SDKs through the proxy block, RBAC allowing', () => {
+  let azimds: EmulatorHandle;
+  before(async () => {
+    azimds = await emulator({
+      identity: { userAssigned: [{ name: 'id-owner' }] },
+      world: {
+        roleAssignments: [
+          { identity: 'vm-sdk', role: 'Reader' },
+          { identity: 'id-owner', role: 'Owner', scope: `/subscriptions/${SUB}` },
+        ],
       },
-    );
-  });
-
-  test('arm-resources: an Owner creates, reads and deletes a group (the delete polls its Location)', async () => {
-    const client = new ResourceManagementClient(credential(ownerId()), SUB, options);
-    const created = await client.resourceGroups.createOrUpdate('rg-new', {
-      location: 'westeurope',
-      tags: { a: 'b' },
     });
-    assert.equal(created.name, 'rg-new');
-    assert.equal((await client.resourceGroups.checkExistence('rg-new')).body, true);
-    await client.resourceGroups.beginDeleteAndWait('rg-new', { updateIntervalInMs: 10 });
-    assert.equal((await client.resourceGroups.checkExistence('rg-new')).body, false);
+  });
+  after(() => azimds.close());
+
+  const owner = () => azimds.state.identities.all().find((i) => i.name === 'id-owner');
+
+  test("a Reader lists groups, resources, VMs, reads each NIC's private IP and the identities; its writes get 403 AuthorizationFailed", async () => {
+    const out = await scenario(azimds, 'reader');
+    assert.deepEqual(out.groups, ['rg-sdk']);
+    assert.ok(out.types.includes('Microsoft.Compute/virtualMachines'), out.types.join());
+    assert.ok(out.types.includes('Microsoft.KeyVault/vaults'), out.types.join());
+    assert.deepEqual(out.vms, [
+      {
+        name: 'vm-sdk',
+        vmId: azimds.state.machine.compute('vmId'),
+        principalId: azimds.state.identities.current.systemAssigned?.principalId,
+      },
+    ]);
+    assert.deepEqual(out.privateIps, ['10.0.0.4']);
+    assert.deepEqual(out.identities, [
+      {
+        name: 'id-owner',
+        clientId: owner()?.clientId,
+        principalId: owner()?.principalId,
+        tenantId: azimds.state.identities.tenantId,
+      },
+    ]);
+    assert.deepEqual(out.createGroup, { ok: false, statusCode: 403, code: 'AuthorizationFailed' });
+    assert.deepEqual(out.assignRole, { ok: false, statusCode: 403, code: 'AuthorizationFailed' });
   });
 
-  test("arm-compute and arm-network: the VM list of my group, each NIC's private IP (seed 000)", async () => {
-    const compute = new ComputeManagementClient(credential(), SUB, options);
-    const network = new NetworkManagementClient(credential(), SUB, options);
-    const vms = [];
-    for await (const vm of compute.virtualMachines.list('rg-sdk')) vms.push(vm);
-    assert.equal(vms.length, 1);
-    const [vm] = vms;
-    assert.equal(vm?.identity?.principalId, azimds.state.identities.current.systemAssigned?.principalId);
-    const nicId = vm?.networkProfile?.networkInterfaces?.[0]?.id as string;
-    const nic = await network.networkInterfaces.get('rg-sdk', nicId.split('/').pop() as string);
-    assert.equal(nic.ipConfigurations?.[0]?.privateIPAddress, '10.0.0.4');
-    const got = await compute.virtualMachines.get('rg-sdk', 'vm-sdk');
-    assert.equal(got.vmId, azimds.state.machine.compute('vmId'));
-  });
-
-  test('arm-authorization: an Owner assigns a role, a Reader may not', async () => {
-    const auth = new AuthorizationManagementClient(credential(ownerId()), SUB, options);
-    const scope = `/subscriptions/${SUB}/resourceGroups/rg-sdk`;
-    const reader = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`;
+  test('an Owner creates a group, deletes it (polling its Location) and assigns Contributor to the VM', async () => {
     const principalId = azimds.state.identities.current.systemAssigned?.principalId as string;
-    const created = await auth.roleAssignments.create(scope, crypto.randomUUID(), {
-      roleDefinitionId: reader,
-      principalId,
-    });
-    assert.equal(created.principalId, principalId);
-    const listed = [];
-    for await (const a of auth.roleAssignments.listForScope(scope, {
-      filter: `principalId eq '${principalId}'`,
-    }))
-      listed.push(a);
-    assert.equal(listed.length, 2);
-    const asVm = new AuthorizationManagementClient(credential(), SUB, options);
-    await assert.rejects(
-      asVm.roleAssignments.create(`/subscriptions/${SUB}`, crypto.randomUUID(), {
-        roleDefinitionId: reader,
+    const out = await scenario(azimds, 'owner', owner()?.clientId as string, principalId);
+    assert.equal(out.created, 'rg-by-owner');
+    assert.equal(out.existsAfterCreate, true);
+    assert.equal(out.existsAfterDelete, false);
+    assert.equal(out.assigned.principalId, principalId);
+    assert.match(out.assigned.roleDefinitionId, /\/roleDefinitions\/b24988ac-6180-42a0-ab88-20f7382dd24c$/);
+    // The configured Reader on rg-sdk and the new Contributor, which lets the VM write there now.
+    assert.equal(out.assignmentsOfPrincipal, 2);
+    assert.ok(
+      azimds.state.rbac.check({
         principalId,
-      }),
-      (error: { statusCode?: number }) => error.statusCode === 403,
+        scope: `/subscriptions/${SUB}/resourceGroups/rg-sdk`,
+        action: 'Microsoft.Resources/subscriptions/resourceGroups/write',
+      }).allowed,
     );
   });
+});
 
-  test('arm-msi: the user-assigned identity has the ids its tokens carry', async () => {
-    const msi = new ManagedServiceIdentityClient(credential(), SUB, options);
-    const identity = await msi.userAssignedIdentities.get('rg-sdk', 'id-owner');
-    assert.equal(identity.clientId, ownerId());
-    assert.equal(identity.tenantId, azimds.state.identities.tenantId);
+describe('ARM SDKs through the proxy block, no role assignment', () => {
+  let azimds: EmulatorHandle;
+  before(async () => {
+    azimds = await emulator({ world: { roleAssignments: [] } });
+  });
+  after(() => azimds.close());
+
+  test('the SDK surfaces 403 AuthorizationFailed for every call', async () => {
+    const out = await scenario(azimds, 'denied');
+    assert.deepEqual(out.groups, { ok: false, statusCode: 403, code: 'AuthorizationFailed' });
+    assert.deepEqual(out.resources, { ok: false, statusCode: 403, code: 'AuthorizationFailed' });
   });
 });

@@ -1,18 +1,20 @@
 /**
  * The control API's `/key-vault` routes (docs/control-api.md): vaults with secret names and versions,
- * never values; setting a secret that the data plane then serves.
+ * never values; setting a secret that the data plane then serves (as https://<vault>.vault.azure.net
+ * through the proxy).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { VaultSummary } from '../../src/core/key-vault/key-vaults.js';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
 import { tokenFor } from '../support/key-vault.js';
+import { viaAzure } from '../support/proxy.js';
 
 describe('control API /key-vault', () => {
   let azimds: EmulatorHandle;
   let vault: string;
   before(async () => {
-    azimds = await startEmulator({ keyVault: { port: 0 } });
+    azimds = await startEmulator();
     vault = azimds.state.keyVaults.catalog.defaultVault()?.name as string;
   });
   after(() => azimds.close());
@@ -49,11 +51,14 @@ describe('control API /key-vault', () => {
     assert.equal(body.value, undefined);
     assert.equal(body.name, 'from-control');
     assert.match(body.version as string, /^[0-9a-f]{32}$/);
-    const read = await fetch(`${azimds.urls['key-vault']}/secrets/from-control?api-version=7.4`, {
-      headers: { authorization: `Bearer ${await tokenFor(azimds.state)}` },
-    });
+    const read = await viaAzure(
+      azimds,
+      'GET',
+      `https://${vault}.vault.azure.net/secrets/from-control?api-version=7.4`,
+      { token: await tokenFor(azimds.state) },
+    );
     assert.equal(read.status, 200);
-    assert.equal(((await read.json()) as { value: string }).value, 'c0ntrol');
+    assert.equal(read.json.value, 'c0ntrol');
     const shown = (await (await control('GET', `/key-vault/vaults/${vault}`)).json()) as VaultSummary;
     assert.ok(shown.secrets.some((s) => s.name === 'from-control'));
   });

@@ -1,11 +1,15 @@
 /**
  * The world through the control API (list, add resource, assign role, remove), seen by ARM at once;
- * ARM on a real socket, and the request log's record of ARM calls (no bearer kept).
+ * ARM reached as https://management.azure.com through the proxy, as clients reach it, and the request
+ * log's record of ARM calls (no bearer kept).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
 import { tokenFor } from '../support/arm.js';
+import { viaAzure } from '../support/proxy.js';
+
+const ARM = 'https://management.azure.com';
 
 let azimds: EmulatorHandle;
 before(async () => {
@@ -39,11 +43,11 @@ describe('control API /world', () => {
     assert.deepEqual(body.roleAssignments, []);
   });
 
-  test('assign a role, add a resource, remove both: ARM (on a real socket) follows each change', async () => {
+  test('assign a role, add a resource, remove both: ARM (through the proxy) follows each change', async () => {
     const token = await tokenFor(azimds.state, 'azimds-vm-01');
     const sub = azimds.state.machine.compute('subscriptionId');
-    const rgUrl = `${azimds.urls.arm}/subscriptions/${sub}/resourceGroups/rg-azimds/resources?api-version=2025-04-01`;
-    const arm = () => fetch(rgUrl, { headers: { authorization: `Bearer ${token}` } });
+    const rgUrl = `${ARM}/subscriptions/${sub}/resourceGroups/rg-azimds/resources?api-version=2025-04-01`;
+    const arm = () => viaAzure(azimds, 'GET', rgUrl, { token });
     assert.equal((await arm()).status, 403);
 
     const assigned = await control('POST', '/world/role-assignments', {
@@ -60,9 +64,7 @@ describe('control API /world', () => {
       kind: 'StorageV2',
     });
     assert.equal(added.status, 201);
-    const names = ((await (await arm()).json()) as { value: Array<{ name: string }> }).value.map(
-      (r) => r.name,
-    );
+    const names = ((await arm()).json as { value: Array<{ name: string }> }).value.map((r) => r.name);
     assert.ok(names.includes('stapp01'));
 
     assert.equal(
@@ -76,10 +78,13 @@ describe('control API /world', () => {
 
   test('the request log records ARM calls without their bearer token', async () => {
     const token = await tokenFor(azimds.state, 'azimds-vm-01');
-    await fetch(`${azimds.urls.arm}/subscriptions?api-version=2022-12-01`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const entries = azimds.requestLog.entries({ surface: 'arm' }).entries;
+    await viaAzure(azimds, 'GET', `${ARM}/subscriptions?api-version=2022-12-01`, { token });
+    // Recorded when the response has ended on the server's side, which may follow the client's read.
+    const find = () => azimds.requestLog.entries({ surface: 'arm' }).entries;
+    for (let i = 0; i < 20 && !find().some((e) => e.path === '/subscriptions'); i++) {
+      await azimds.requestLog.waitForNewer(azimds.requestLog.last, 100);
+    }
+    const entries = find();
     const entry = entries.find((e) => e.path === '/subscriptions');
     assert.ok(entry);
     assert.equal(entry.status, 200);
@@ -88,11 +93,10 @@ describe('control API /world', () => {
 
   test("fault injection answers on the ARM surface in ARM's error shape", async () => {
     azimds.faults.add({ surface: 'arm', path: '/subscriptions', status: 429, times: 1 });
-    const res = await fetch(`${azimds.urls.arm}/subscriptions?api-version=2022-12-01`);
+    const res = await viaAzure(azimds, 'GET', `${ARM}/subscriptions?api-version=2022-12-01`);
     assert.equal(res.status, 429);
-    const body = (await res.json()) as { error: { code: string } };
-    assert.equal(body.error.code, 'SubscriptionRequestsThrottled');
-    assert.ok(res.headers.get('retry-after'));
+    assert.equal(res.json.error.code, 'SubscriptionRequestsThrottled');
+    assert.ok(res.headers['retry-after']);
   });
 
   test('reset restores the configured world', async () => {

@@ -4,8 +4,9 @@
  * encoded query keys, paging, and the per-vault rule (RBAC data actions and access policies).
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { get as httpsGet } from 'node:https';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { connect } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorState } from '../../src/core/state.js';
 import { buildSurface, type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
@@ -130,7 +131,8 @@ describe('Key Vault challenge before the body, on a real socket', () => {
     const url = new URL(azimds.urls['key-vault'] as string);
     const name = azimds.state.keyVaults.catalog.defaultVault()?.name;
     const head = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(url.port), url.hostname, () => {
+      const ca = azimds.state.localCa.certPem();
+      const socket = connect({ port: Number(url.port), host: url.hostname, ca }, () => {
         socket.write(
           `PUT /secrets/s1?${V} HTTP/1.1\r\nHost: ${name}.vault.azure.net\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"va`,
         );
@@ -152,14 +154,26 @@ describe('Key Vault challenge before the body, on a real socket', () => {
     );
   });
 
-  test('serves the sample secret to the VM identity over HTTP on the direct endpoint (127.0.0.1)', async () => {
+  test('serves the sample secret to the VM identity over HTTPS (local CA) on the direct endpoint (127.0.0.1)', async () => {
     const token = await tokenFor(azimds.state);
-    const res = await fetch(`${azimds.urls['key-vault']}/secrets/sample-secret/?api%2Dversion=7.1`, {
-      headers: { authorization: `Bearer ${token}` },
+    const url = `${azimds.urls['key-vault']}/secrets/sample-secret/?api%2Dversion=7.1`;
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\//);
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      httpsGet(
+        url,
+        { ca: azimds.state.localCa.certPem(), headers: { authorization: `Bearer ${token}` } },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (d) => {
+            body += d;
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      ).on('error', reject);
     });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { value: string };
-    assert.equal(body.value, 'Hello from azimds Key Vault');
+    assert.equal((JSON.parse(res.body) as { value: string }).value, 'Hello from azimds Key Vault');
   });
 });
 

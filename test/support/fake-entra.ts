@@ -1,14 +1,14 @@
 /**
- * A fake Entra ID on loopback for token-source tests (no internet): HTTPS with a certificate from a test
- * CA generated here, OIDC discovery (`/<tenant>/v2.0/.well-known/openid-configuration`), instance
- * discovery, and the v2 token endpoint (`/<tenant>/oauth2/v2.0/token`) with the client-credentials grant.
+ * A fake Entra ID on loopback for token-source tests (no internet): HTTPS with a certificate from a
+ * local CA of its own (src/core/tls/local-ca.ts), OIDC discovery
+ * (`/<tenant>/v2.0/.well-known/openid-configuration`), instance discovery, and the v2 token endpoint (`/<tenant>/oauth2/v2.0/token`) with the client-credentials grant.
  * Client secrets are compared; client assertions (certificate credentials) are verified as Entra does:
  * the `x5t#S256` (or `x5t`) thumbprint names a registered certificate, the signature verifies with its
  * key, `aud` is the token endpoint and `iss` = `sub` = the client id. Answers are shaped like Entra's,
  * errors included (AADSTS codes, trace and correlation ids), and a test can replace any answer.
  */
 import { createHash, generateKeyPairSync, type KeyObject, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 import forge from 'node-forge';
+import { LocalCa } from '../../src/core/tls/local-ca.js';
 import { createCertificate, forgePrivateKey } from '../../src/core/x509.js';
 
 /** One token request as the fake saw it. */
@@ -74,52 +75,6 @@ export function clientCertificate(commonName: string): { certificatePem: string;
   };
 }
 
-/** A CA and a server certificate for 127.0.0.1 and localhost, issued by it. */
-function testTls(): { caPem: string; certPem: string; keyPem: string } {
-  const ca = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const caName = [{ name: 'commonName', value: 'azimds test CA (fake Entra)' }];
-  const caCert = createCertificate({
-    publicKey: ca.publicKey,
-    signingKey: forgePrivateKey(ca.privateKey),
-    serialNumber: '01',
-    notBefore: Date.now() - 3_600_000,
-    notAfter: Date.now() + 86_400_000,
-    subject: caName,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ],
-  });
-  const server = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const cert = createCertificate({
-    publicKey: server.publicKey,
-    signingKey: forgePrivateKey(ca.privateKey),
-    serialNumber: '02',
-    notBefore: Date.now() - 3_600_000,
-    notAfter: Date.now() + 86_400_000,
-    subject: [{ name: 'commonName', value: 'localhost' }],
-    issuer: caName,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 2, value: 'localhost' },
-        ],
-      },
-    ],
-  });
-  return {
-    caPem: forge.pki.certificateToPem(caCert),
-    certPem: forge.pki.certificateToPem(cert),
-    keyPem: server.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-  };
-}
-
 /** An Entra-shaped OAuth error body. */
 export function entraError(error: string, code: number, text: string): Record<string, unknown> {
   const trace = randomUUID();
@@ -145,10 +100,10 @@ function knownResource(resource: string): boolean {
 }
 
 export async function startFakeEntra(): Promise<FakeEntra> {
-  const tls = testTls();
   const dir = mkdtempSync(join(tmpdir(), 'azimds-fake-entra-'));
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, tls.caPem);
+  // TLS from a local CA of its own (azimds's one mechanism), in a throw-away directory.
+  const ca = new LocalCa({ dataDir: dir });
+  const caFile = ca.certFile();
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const secrets = new Map<string, string>();
   const certificates = new Map<string, X509Certificate>();
@@ -306,7 +261,7 @@ export async function startFakeEntra(): Promise<FakeEntra> {
     return send(res, (await issue(call)) as Exclude<Answer, 'hang'>);
   };
 
-  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+  const server: Server = createServer(ca.serverOptions('127.0.0.1'), (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -369,7 +324,7 @@ export async function startFakeEntra(): Promise<FakeEntra> {
 
   const fake: FakeEntra = {
     url: base,
-    caPem: tls.caPem,
+    caPem: ca.certPem(),
     caFile,
     tokenCalls,
     discoveryCalls,

@@ -104,3 +104,16 @@ export async function assertWriteForbiddenByRbac(client: SecretClient, name: str
   assert.match(error.message, /Caller is not authorized to perform action on resource/);
   assert.match(error.message, /Microsoft\.KeyVault\/vaults\/secrets\/setSecret\/action/);
 }
+
+/**
+ * An identity without any role on the vault: even getSecret fails as Azure's RBAC refuses it (403
+ * Forbidden, ForbiddenByRbac, the getSecret data action named).
+ */
+export async function assertReadForbiddenByRbac(client: SecretClient, name: string): Promise<void> {
+  const error = await restError(client.getSecret(name));
+  assert.equal(error.statusCode, 403);
+  assert.equal(error.code, 'Forbidden');
+  // The body's inner error, as the SDK deserializes it (`innerError` in its model).
+  assert.match(JSON.stringify(error.details), /"code":"ForbiddenByRbac"/);
+  assert.match(error.message, /Microsoft\.KeyVault\/vaults\/secrets\/getSecret\/action/);
+}

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { WorldResourceConfig } from '../../config/world-schema.js';
 import type { ResolvedIdentities } from '../identities/directory.js';
-import { stableHex, stableUuid } from '../ids.js';
+import { stableUuid } from '../ids.js';
 import type { JsonObject } from '../machines/json.js';
 import type { Machine } from '../machines/machine.js';
 import type { RbacPrincipal } from '../rbac/rbac.js';
