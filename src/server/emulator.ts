@@ -7,15 +7,14 @@ import { proxyEnvironment } from '../cli/sdk-environment.js';
 import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
-import { Attestation } from '../core/attestation/attestation.js';
 import { EmulatorClock } from '../core/clock.js';
 import { EntraDirectory } from '../core/directory/directory.js';
-import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
-import { IdentityDirectory } from '../core/identities/directory.js';
+import { Fleet } from '../core/fleet/fleet.js';
+import { fleetMembers } from '../core/fleet/members.js';
+import { createVmState, type VmState } from '../core/fleet/vm-state.js';
 import { KeyVaults } from '../core/key-vault/key-vaults.js';
-import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
-import { Machine } from '../core/machines/machine.js';
+import type { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
 import { localCaOf } from '../core/tls/local-ca.js';
@@ -117,10 +116,23 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const clock = new EmulatorClock();
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
-  const machine = new Machine(config.vm);
-  const identities = new IdentityDirectory(config, machine);
+  // The VMs (docs/fleet.md): member 0 is the default VM, whose state is `state.machine`, `state.identities`, ...
+  const byMachine = new WeakMap<Machine, VmState>();
+  const fleet = new Fleet<VmState>(fleetMembers(config.vm, config.fleet), (member) => {
+    const vm = createVmState(member, config, clock);
+    byMachine.set(vm.machine, vm);
+    return vm;
+  });
+  const primary = fleet.context(fleet.defaultMember);
+  const { machine, identities } = primary;
   const now = () => new Date(clock.now()).toISOString();
-  const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
+  // ARM sees every VM of the fleet; a VM's state is created when ARM first lists it.
+  const world = new World({
+    config,
+    machines: () => (fleet.size === 1 ? [machine] : fleet.members.map((m) => fleet.context(m).machine)),
+    identities: (m) => (byMachine.get(m) ?? primary).identities.current,
+    now,
+  });
   // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
   const tokens = useConfiguredSources(new TokenService(config, clock), config, {
     clock,
@@ -145,13 +157,10 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     }),
     tokens,
     directory,
-    scheduledEvents: new ScheduledEvents({
-      clock,
-      vmName: () => machine.compute('name'),
-      config: config.scheduledEvents,
-    }),
-    attestation: new Attestation({ clock, machine, config: config.attestation, dataDir: config.dataDir }),
-    loadBalancer: new LoadBalancer(config.loadBalancer, machine),
+    fleet,
+    scheduledEvents: primary.scheduledEvents,
+    attestation: primary.attestation,
+    loadBalancer: primary.loadBalancer,
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes),
     requestDetails: new RequestDetails(config.requestLog.size === 0 ? 0 : config.requestLog.details),

@@ -1,0 +1,69 @@
+import type { IncomingMessage } from 'node:http';
+import type { FleetMember } from '../core/fleet/members.js';
+import type { VmState } from '../core/fleet/vm-state.js';
+import type { EmulatorState } from '../core/state.js';
+
+/**
+ * How a request finds its VM in a fleet (docs/fleet.md), in this order, each an O(1) lookup:
+ * 1. the VM the request was marked with: the proxy marks a request or tunnel socket with the VM named in
+ *    the proxy URL's user part (`http://NAME@127.0.0.1:8171`, sent as `Proxy-Authorization: Basic
+ *    base64(NAME:)`); a per-VM listener marks each socket it accepts;
+ * 2. with `imds.vmBySourceAddress`, the VM whose private IP is the client's source address (a fleet in
+ *    network namespaces);
+ * 3. otherwise the default VM (member 0).
+ * Marks are weak: they go with the request or socket.
+ */
+const marks = new WeakMap<object, FleetMember>();
+
+/** Marks a request (absolute-form through the proxy) or a socket (a tunnel, a per-VM listener's connection). */
+export function markRequestVm(target: object, member: FleetMember): void {
+  marks.set(target, member);
+}
+
+/** Gives `to` (a TLS socket over a tunnel) the VM `from` (the tunnel's socket) was marked with, if any. */
+export function copyRequestVm(from: object, to: object): void {
+  const member = marks.get(from);
+  if (member !== undefined) marks.set(to, member);
+}
+
+/** The VM `raw` (a request's IncomingMessage, fastify's `request.raw`) is addressed to; see above. */
+export function requestMember(state: EmulatorState, raw: IncomingMessage): FleetMember {
+  const fleet = state.fleet;
+  const marked = marks.get(raw) ?? marks.get(raw.socket);
+  if (marked !== undefined) return marked;
+  if (fleet.size > 1 && state.config.imds.vmBySourceAddress) {
+    const address = raw.socket?.remoteAddress;
+    const found = address === undefined ? undefined : fleet.byAddress(address);
+    if (found !== undefined) return found;
+  }
+  return fleet.defaultMember;
+}
+
+/** The live state (machine, identities, events, ...) of the VM `raw` is addressed to. */
+export function requestVm(state: EmulatorState, raw: IncomingMessage): VmState {
+  return state.fleet.context(requestMember(state, raw));
+}
+
+/**
+ * The VM named in a proxy request's credentials: `Proxy-Authorization: Basic base64(NAME:)` (what a
+ * client sends for a proxy URL `http://NAME@host:port`; a password, if any, is ignored). `undefined`:
+ * no credentials or an empty name (the default VM); a string: the name given, which is no VM of the fleet.
+ */
+export function proxyAuthorizationMember(
+  state: EmulatorState,
+  header: string | undefined,
+): FleetMember | string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match) return header.split(/\s/)[0] ?? '';
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  let name = colon < 0 ? decoded : decoded.slice(0, colon);
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // Not percent-encoded: the name as sent.
+  }
+  if (name === '') return undefined;
+  return state.fleet.byName(name) ?? name;
+}
