@@ -131,6 +131,8 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     config,
     machines: () => (fleet.size === 1 ? [machine] : fleet.members.map((m) => fleet.context(m).machine)),
     identities: (m) => (byMachine.get(m) ?? primary).identities.current,
+    primary: () => machine,
+    resourceGroups: () => new Set(fleet.members.map((m) => m.resourceGroupName)),
     now,
   });
   // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
