@@ -7,6 +7,7 @@ import type { EntraDirectory } from './directory/directory.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
 import type { Fleet } from './fleet/fleet.js';
+import type { FleetMember } from './fleet/members.js';
 import type { VmState } from './fleet/vm-state.js';
 import type { IdentityDirectory } from './identities/directory.js';
 import type { KeyVaults } from './key-vault/key-vaults.js';
@@ -32,6 +33,8 @@ export interface EmulatorState {
    * below are the default VM's (member 0); a request's own VM is `requestVm(state, raw)` (server/request-vm.ts).
    */
   readonly fleet: Fleet<VmState>;
+  /** Opens a VM's own IMDS and legacy-extension listeners (`POST /vms/{name}/listeners`); set once the emulator runs. */
+  vmListeners?: (member: FleetMember) => Promise<Record<string, string>>;
   /** The default VM whose metadata IMDS serves (the fleet's member 0). */
   readonly machine: Machine;
   /** Scheduled events of `/metadata/scheduledevents` (add, cancel, approve; driven by `clock`). */

@@ -44,6 +44,8 @@ import { createLogger } from './logger.js';
 import { proxyListenerSpec } from './proxy/proxy-server.js';
 import { RequestDetails, requestDetailsPlugin } from './request-details.js';
 import { RequestLog } from './request-log.js';
+import { type EmulatorVm, emulatorVm } from './vm-handle.js';
+import { vmListenerOpener } from './vm-listeners.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
 export interface EmulatorOptions extends ConfigInput {
@@ -107,6 +109,12 @@ export interface EmulatorHandle extends EmulatorControls {
    * @throws AzimdsError `NOT_RUNNING` when the proxy is off.
    */
   proxyEnv(): Record<string, string>;
+  /**
+   * One VM of the fleet (docs/fleet.md): its state, its proxy URL, its own ports (`listen()`), and the
+   * environment of a process that is that VM (`await handle.vm('azimds-vm-02').env()`).
+   * @throws AzimdsError `INVALID_INPUT` when no VM has that name.
+   */
+  vm(name: string): EmulatorVm;
   /** Stops every listener; resolves when all sockets are closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -319,6 +327,13 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   const urls: Record<string, string> = {};
   for (const l of running) urls[l.name] = l.url;
   setListenerUrls(state, urls);
+  // Per-VM ports, opened on demand (POST /vms/{name}/listeners, handle.vm(name).listen()).
+  state.vmListeners = vmListenerOpener(
+    state,
+    () => listenerSpecs(state).find((s) => s.name === 'imds'),
+    running,
+    log,
+  );
   let closing: Promise<void> | undefined;
   return {
     urls: urls as EmulatorUrls,
@@ -333,6 +348,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
           bundleFile: state.localCa.bundleFile(),
         }),
       ),
+    vm: (name) => emulatorVm(state, urls, name),
     close: () => {
       closing ??= Promise.all(running.map((l) => l.app.close())).then(() => removeEphemeralDataDir(config));
       return closing;

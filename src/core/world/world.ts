@@ -179,7 +179,11 @@ export class World {
     if (!primary) return this.vms()[0];
     const identities = this.#sources.identities(primary);
     const cached = this.#home;
-    if (cached?.machine === primary && cached.revision === primary.revision && cached.identities === identities)
+    if (
+      cached?.machine === primary &&
+      cached.revision === primary.revision &&
+      cached.identities === identities
+    )
       return cached.derived;
     const arc = this.#sources.config.platforms.arc.enabled;
     const derived = deriveVm(primary, identities, { arc, createdAt: this.#createdAt });
