@@ -7,6 +7,7 @@ import { Machine } from '../../core/machines/machine.js';
 import { TokenService } from '../../core/tokens/service.js';
 import { AzimdsError } from '../../errors.js';
 import { imdsTokenBody } from '../../protocols/identity-imds/token-response.js';
+import { ControlClient } from '../control-client.js';
 import { registerFederatedTokenCommand } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { urlsFromConfig } from '../sdk-environment.js';
@@ -20,6 +21,7 @@ interface TokenFlags extends ConfigFlags {
   offline?: boolean;
   fresh?: boolean;
   json?: boolean;
+  vm?: string;
 }
 
 /** How long to wait for a running emulator before deciding none is there. */
@@ -68,14 +70,22 @@ export function registerTokenCommand(
     .option('--offline', 'mint locally with the configured keys, without asking a running emulator')
     .option('--fresh', 'a new token instead of the cached one (IMDS bypass_cache=true)')
     .option('--json', 'print the whole IMDS response body instead of the bare token')
+    .addOption(
+      new Option(
+        '--vm <name>',
+        "a token of that VM's identities (a fleet, docs/fleet.md): asked at the VM's own IMDS port of the running emulator",
+      ).conflicts(['offline', 'url']),
+    )
     .action(async (flags: TokenFlags) => {
       if (flags.resource === undefined)
         token.error("error: required option '-r, --resource <resource>' not specified");
       const config = configFromFlags(flags);
       let body: string | undefined;
       if (!flags.offline) {
-        const base = flags.url?.replace(/\/+$/, '') ?? urlsFromConfig(config).imds;
-        if (base) body = await fromEmulator(base, flags, flags.url === undefined, err);
+        const base = flags.vm
+          ? await vmImdsUrl(flags, flags.vm)
+          : (flags.url?.replace(/\/+$/, '') ?? urlsFromConfig(config).imds);
+        if (base) body = await fromEmulator(base, flags, flags.url === undefined && !flags.vm, err);
         else if (flags.url === undefined)
           err.write('azimds: IMDS is off in this configuration; minting offline\n');
       }
@@ -160,4 +170,18 @@ async function mintOffline(config: Config, flags: TokenFlags): Promise<string> {
   });
   if (!result.ok) throw new AzimdsError('INVALID_INPUT', result.failure.description);
   return imdsTokenBody(result.token, Math.floor(clock.now() / 1000)).toString();
+}
+
+/** The IMDS URL of VM `name`'s own listener, opened by the running emulator (`POST /vms/{name}/listeners`). */
+async function vmImdsUrl(flags: TokenFlags, name: string): Promise<string | undefined> {
+  const client = ControlClient.fromFlags({
+    ...(flags.config ? { config: flags.config } : {}),
+    ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.port ? { port: flags.port } : {}),
+  });
+  const own = await client.request<{ urls: { imds?: string } }>(
+    'POST',
+    `/vms/${encodeURIComponent(name)}/listeners`,
+  );
+  return own.urls.imds;
 }
