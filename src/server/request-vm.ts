@@ -20,6 +20,14 @@ export function markRequestVm(target: object, member: FleetMember): void {
   marks.set(target, member);
 }
 
+/**
+ * The name of the VM `raw` was addressed to, for the request log: the proxy's or a per-VM port's mark,
+ * or the VM its source address picked; `undefined` for the default VM (no lookup: two WeakMap reads).
+ */
+export function requestVmName(raw: IncomingMessage): string | undefined {
+  return (marks.get(raw) ?? marks.get(raw.socket))?.name;
+}
+
 /** Gives `to` (a TLS socket over a tunnel) the VM `from` (the tunnel's socket) was marked with, if any. */
 export function copyRequestVm(from: object, to: object): void {
   const member = marks.get(from);
@@ -34,7 +42,11 @@ export function requestMember(state: EmulatorState, raw: IncomingMessage): Fleet
   if (fleet.size > 1 && state.config.imds.vmBySourceAddress) {
     const address = raw.socket?.remoteAddress;
     const found = address === undefined ? undefined : fleet.byAddress(address);
-    if (found !== undefined) return found;
+    if (found !== undefined) {
+      // Marked, so the request log names the VM too (requestVmName).
+      marks.set(raw, found);
+      return found;
+    }
   }
   return fleet.defaultMember;
 }

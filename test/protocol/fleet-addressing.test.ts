@@ -127,6 +127,14 @@ describe('fleet addressing', () => {
       assert.equal(oidOf(token.body), principal(name));
     }
     assert.notEqual(principal('azimds-vm-01'), principal('azimds-vm-02'));
+    // The request log says which VM answered.
+    const logged = azimds.requestLog
+      .entries()
+      .entries.filter((e) => e.path === '/metadata/identity/oauth2/token');
+    assert.deepEqual(
+      logged.slice(-3).map((e) => e.vm),
+      ['azimds-vm-01', 'azimds-vm-02', 'vmss-web_1'],
+    );
   });
 
   test('CONNECT carries the VM into the tunnel', async () => {
@@ -157,6 +165,9 @@ describe('fleet addressing', () => {
     const token = await get(imds, TOKEN_PATH, {}, '127.0.0.3');
     assert.equal(oidOf(token.body), principal('ns-vm-3'));
     assert.deepEqual(await get(imds, NAME_PATH, {}, '127.0.0.1'), { status: 200, body: 'azimds-vm-01' });
+    const [last, before] = azimds.requestLog.entries().entries.reverse();
+    assert.equal(last?.vm, undefined, 'the default VM is not named');
+    assert.equal(before?.vm, 'ns-vm-3');
   });
 
   test('per-VM ports: POST /vms/{name}/listeners opens IMDS and the legacy extension as that VM', async () => {
