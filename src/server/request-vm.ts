@@ -59,13 +59,15 @@ export function requestVm(state: EmulatorState, raw: IncomingMessage): VmState {
 /**
  * The VM named in a proxy request's credentials: `Proxy-Authorization: Basic base64(NAME:)` (what a
  * client sends for a proxy URL `http://NAME@host:port`; a password, if any, is ignored). `undefined`:
- * no credentials or an empty name (the default VM); a string: the name given, which is no VM of the fleet.
+ * no credentials, an empty name, or a single-VM emulator (the default VM); a string: the name given,
+ * which is no VM of the fleet.
  */
 export function proxyAuthorizationMember(
   state: EmulatorState,
   header: string | undefined,
 ): FleetMember | string | undefined {
-  if (header === undefined) return undefined;
+  // One VM: credentials name nothing (as before fleets), whatever a client's proxy URL carries.
+  if (header === undefined || state.fleet.size === 1) return undefined;
   const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match) return header.split(/\s/)[0] ?? '';
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
