@@ -143,3 +143,21 @@ export class ControlClient {
     );
   }
 }
+
+/**
+ * The IMDS URL of VM `name`'s own listener, which the running emulator found by these flags opens
+ * (`POST /vms/{name}/listeners`, docs/fleet.md): `azimds env --vm`, `azimds token --vm`.
+ * @throws AzimdsError `NOT_RUNNING` when nothing answers, `CONTROL_API` for an unknown VM.
+ */
+export async function vmImdsUrl(flags: ConfigFlags, name: string): Promise<string | undefined> {
+  const client = ControlClient.fromFlags({
+    ...(flags.config ? { config: flags.config } : {}),
+    ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.port ? { port: flags.port } : {}),
+  });
+  const own = await client.request<{ urls: { imds?: string } }>(
+    'POST',
+    `/vms/${encodeURIComponent(name)}/listeners`,
+  );
+  return own.urls.imds;
+}

@@ -5,7 +5,7 @@ import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../../core/platforms/cat
 import { localCaOf } from '../../core/tls/local-ca.js';
 import type { EmulatorUrls } from '../../server/emulator.js';
 import { vmProxyUrl } from '../../server/vm-handle.js';
-import { ControlClient } from '../control-client.js';
+import { vmImdsUrl } from '../control-client.js';
 import { isEntraEnvironment, parseEnvPlatform, printEntraEnvironment } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { environmentFromConfig, formatPlatformEnvironment } from '../platforms.js';
@@ -110,16 +110,8 @@ async function vmEnvironment(
   name: string,
   flags: EnvFlags,
 ): Promise<Array<[string, string]>> {
-  const client = ControlClient.fromFlags({
-    ...(flags.config ? { config: flags.config } : {}),
-    ...(flags.host ? { host: flags.host } : {}),
-    ...(flags.port ? { port: flags.port } : {}),
-  });
-  const own = await client.request<{ urls: { imds?: string } }>(
-    'POST',
-    `/vms/${encodeURIComponent(name)}/listeners`,
-  );
-  const imds = own.urls.imds ? { imds: own.urls.imds } : {};
+  const own = await vmImdsUrl(flags, name);
+  const imds = own ? { imds: own } : {};
   if (flags.direct || !urls.proxy) return sdkEnvironment({ ...urls, ...imds });
   const ca = localCaOf(config);
   return proxyEnvironment(

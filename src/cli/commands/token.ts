@@ -7,7 +7,7 @@ import { Machine } from '../../core/machines/machine.js';
 import { TokenService } from '../../core/tokens/service.js';
 import { AzimdsError } from '../../errors.js';
 import { imdsTokenBody } from '../../protocols/identity-imds/token-response.js';
-import { ControlClient } from '../control-client.js';
+import { vmImdsUrl } from '../control-client.js';
 import { registerFederatedTokenCommand } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { urlsFromConfig } from '../sdk-environment.js';
@@ -170,18 +170,4 @@ async function mintOffline(config: Config, flags: TokenFlags): Promise<string> {
   });
   if (!result.ok) throw new AzimdsError('INVALID_INPUT', result.failure.description);
   return imdsTokenBody(result.token, Math.floor(clock.now() / 1000)).toString();
-}
-
-/** The IMDS URL of VM `name`'s own listener, opened by the running emulator (`POST /vms/{name}/listeners`). */
-async function vmImdsUrl(flags: TokenFlags, name: string): Promise<string | undefined> {
-  const client = ControlClient.fromFlags({
-    ...(flags.config ? { config: flags.config } : {}),
-    ...(flags.host ? { host: flags.host } : {}),
-    ...(flags.port ? { port: flags.port } : {}),
-  });
-  const own = await client.request<{ urls: { imds?: string } }>(
-    'POST',
-    `/vms/${encodeURIComponent(name)}/listeners`,
-  );
-  return own.urls.imds;
 }
