@@ -53,7 +53,34 @@ export function requestMember(state: EmulatorState, raw: IncomingMessage): Fleet
 
 /** The live state (machine, identities, events, ...) of the VM `raw` is addressed to. */
 export function requestVm(state: EmulatorState, raw: IncomingMessage): VmState {
-  return state.fleet.context(requestMember(state, raw));
+  const member = requestMember(state, raw);
+  return member.index === 0 ? defaultVm(state) : state.fleet.context(member);
+}
+
+/**
+ * The default VM as `state`'s own fields say (`state.machine`, `state.identities`, ...): the fleet's
+ * member 0, unless a surface serves a view of it (the Arc listener's state has an ArcMachine).
+ */
+const defaults = new WeakMap<EmulatorState, VmState>();
+
+function defaultVm(state: EmulatorState): VmState {
+  let vm = defaults.get(state);
+  if (vm === undefined) {
+    const own = state.fleet.context(state.fleet.defaultMember);
+    vm =
+      own.machine === state.machine
+        ? own
+        : {
+            ...own,
+            machine: state.machine,
+            identities: state.identities,
+            scheduledEvents: state.scheduledEvents,
+            attestation: state.attestation,
+            loadBalancer: state.loadBalancer,
+          };
+    defaults.set(state, vm);
+  }
+  return vm;
 }
 
 /**
