@@ -242,3 +242,25 @@ describe('fleet addressing', () => {
     assert.equal((await eventsOf('azimds-vm-01')).length, 0);
   });
 });
+
+describe('fleet rate limits', () => {
+  let azimds: EmulatorHandle;
+  before(async () => {
+    azimds = await startEmulator({
+      imds: { rateLimit: { enabled: true, requestsPerSecond: 0.001, burst: 2 } },
+      fleet: { count: 2 },
+      proxy: { enabled: true, port: 0 },
+    } as never);
+  });
+  after(() => azimds.close());
+
+  test("each VM has its own buckets (Azure's limit is per VM): one VM throttled, the other not", async () => {
+    const proxy = azimds.urls.proxy as string;
+    const as = (name: string) =>
+      get(proxy, `http://169.254.169.254${NAME_PATH}`, { 'Proxy-Authorization': basic(name) });
+    assert.equal((await as('azimds-vm-01')).status, 200);
+    assert.equal((await as('azimds-vm-01')).status, 200);
+    assert.equal((await as('azimds-vm-01')).status, 429);
+    assert.deepEqual(await as('azimds-vm-02'), { status: 200, body: 'azimds-vm-02' });
+  });
+});
