@@ -13,11 +13,13 @@
  *   --no-startup       skip the start-up timings
  *   --no-mint          skip the managed-identity first-mint timings
  *   --no-proxy         skip the proxy ratio (bench/proxy.ts)
+ *   --no-fleet         skip the fleet figures (bench/fleet.ts: 10,000 VMs vs one)
  *   --no-memory        skip the memory figures
  *   --check            exit 1 when a target is missed
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { compareFleet, FLEET_SIZE, FLEET_TARGETS } from './fleet.js';
 import {
   CORES,
   type Comparison,
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     'no-startup': { type: 'boolean', default: false },
     'no-mint': { type: 'boolean', default: false },
     'no-proxy': { type: 'boolean', default: false },
+    'no-fleet': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
@@ -154,6 +157,25 @@ if (!values['no-proxy'] && (!values.only || 'proxy'.includes(values.only))) {
   }
   console.log(
     `  ratio proxied/direct: ${fmt(p.ratio, 3)} (paired rounds ${fmt(p.pairedRatio, 3)}, CPU per request ${fmt(p.cpuRatio, 3)})  target ≥ ${PROXY_TARGET}: ${pass(ok)}\n`,
+  );
+}
+
+if (!values['no-fleet'] && (!values.only || 'fleet'.includes(values.only))) {
+  // Issue 13: 10,000 VMs configured vs one (docs/fleet.md).
+  const f = await compareFleet(settings);
+  const ok =
+    f.directRatio >= FLEET_TARGETS.ratio &&
+    f.startMs < FLEET_TARGETS.startMs &&
+    f.idleRssMb < FLEET_TARGETS.idleRssMb &&
+    f.errors === 0;
+  if (!ok) failed = true;
+  console.log(`fleet: ${FLEET_SIZE} VMs in one azimds vs one VM (instance document)`);
+  console.log(
+    `  direct to IMDS: ${fmt(f.fleetRps)} vs ${fmt(f.singleRps)} req/s, ratio ${fmt(f.directRatio, 3)}  target ≥ ${FLEET_TARGETS.ratio}`,
+  );
+  console.log(`  through the proxy as a named VM vs the single VM's proxy: ratio ${fmt(f.proxiedRatio, 3)}`);
+  console.log(
+    `  startEmulator() ${fmt(f.startMs, 0)} ms (target < ${FLEET_TARGETS.startMs}); idle RSS ${fmt(f.idleRssMb, 0)} MB (target < ${FLEET_TARGETS.idleRssMb}); errors ${f.errors}: ${pass(ok)}\n`,
   );
 }
 

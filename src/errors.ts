@@ -455,6 +455,19 @@ export function proxyRefused(target: string, reason: string): WireError {
 }
 
 /**
+ * 407: the proxy's credentials name no VM of the fleet (docs/fleet.md: the proxy URL's user part, e.g.
+ * `http://web-02@127.0.0.1:8171`, is the VM a process is). azimds's own shape, as `notAProxyRequest`.
+ */
+export function proxyUnknownVm(name: string): WireError {
+  const error = controlError(
+    407,
+    'UnknownVm',
+    `azimds proxy: the proxy credentials name VM "${name}", which this emulator does not serve (its VMs: GET /vms on the control API; \`azimds env --vm NAME\`; docs/fleet.md)`,
+  );
+  return { ...error, headers: { ...error.headers, 'Proxy-Authenticate': 'Basic realm="azimds VM name"' } };
+}
+
+/**
  * 400: a request to the proxy's port that is not a proxy request (origin-form, for a host it does not
  * serve). azimds's own shape (`{"error":{"code","message"}}`, as the control API's).
  */

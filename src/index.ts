@@ -28,6 +28,8 @@ export type { ServicePrincipal } from './core/directory/service-principal.js';
 export type { ApproveResult, ScheduledEvents } from './core/events/scheduled-events.js';
 export type { EventSource, EventStatus, EventType, ScheduledEvent } from './core/events/types.js';
 export type { FaultRuleView, FaultSet } from './core/faults/fault-set.js';
+export type { FleetMember } from './core/fleet/members.js';
+export type { VmState } from './core/fleet/vm-state.js';
 export type { IdentityDirectory, ResolvedIdentities } from './core/identities/directory.js';
 export type { IdentitySelector, ManagedIdentity, SelectionError } from './core/identities/identity.js';
 export { IMDS_API_VERSIONS } from './core/machines/api-versions.js';
@@ -83,3 +85,4 @@ export {
   startEmulator,
 } from './server/emulator.js';
 export type { RequestLog, RequestLogEntry, RequestLogPage } from './server/request-log.js';
+export type { EmulatorVm } from './server/vm-handle.js';

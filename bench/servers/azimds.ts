@@ -1,7 +1,7 @@
 /**
  * Bench child: azimds from the built package (dist/), as users run it. Started by the harness with
  * `fork()` and no loader, so nothing but dist/ and Node itself runs in this process. Protocol (IPC):
- * → `{ type: 'ready', urls }`; ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'memory'` →
+ * → `{ type: 'ready', urls, startMs }`; ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'memory'` →
  * `{ type: 'memory', rss, heapUsed, logBytes, logEntries }` (bytes); ← `'close'` → exits.
  *
  * argv[2]: startEmulator options as JSON (the scenario's `options`).
@@ -10,7 +10,10 @@ import type * as Azimds from '../../src/index.js';
 
 // Imported by URL so type-checking never needs dist/ (it does not exist before the first build).
 const lib = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof Azimds;
+const started = performance.now();
 const handle = await lib.startEmulator(JSON.parse(process.argv[2] ?? '{}'));
+/** How long `startEmulator()` took, ms (issue 13's start figure). */
+const startMs = performance.now() - started;
 
 process.on('message', (message) => {
   if (message === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
@@ -21,4 +24,4 @@ process.on('message', (message) => {
   }
   if (message === 'close') void handle.close().then(() => process.exit(0));
 });
-process.send?.({ type: 'ready', urls: handle.urls });
+process.send?.({ type: 'ready', urls: handle.urls, startMs });

@@ -11,6 +11,8 @@ import { type ConfigFlags, configFromFlags } from './options.js';
  */
 export interface ControlFlags extends Omit<ConfigFlags, 'logLevel'> {
   url?: string;
+  /** `--vm NAME`: the VM of a fleet the command acts on (`?vm=` on /vm, /events, /identities, /attestation). */
+  vm?: string;
 }
 
 /** Adds `--config`, `--host`, `--port` (as given to `start`) and `--url` to a command. */
@@ -28,6 +30,10 @@ export function withControlOptions(command: Command): Command {
       new Option('--url <url>', 'control API URL (e.g. http://127.0.0.1:8170), instead of the above').env(
         'AZIMDS_CONTROL_URL',
       ),
+    )
+    .option(
+      '--vm <name>',
+      'the VM of a fleet to act on (vm, events, identities, attestation; default: the first VM; docs/fleet.md)',
     );
 }
 
@@ -56,13 +62,24 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export class ControlClient {
   readonly baseUrl: string;
 
-  constructor(baseUrl: string) {
+  /** The VM of a fleet the client acts on (`--vm`), or undefined for the default VM. */
+  readonly vm: string | undefined;
+
+  constructor(baseUrl: string, vm?: string) {
     this.baseUrl = baseUrl;
+    this.vm = vm;
   }
 
   /** The client for a command's flags. */
   static fromFlags(flags: ControlFlags): ControlClient {
-    return new ControlClient(controlUrlFromFlags(flags));
+    const { vm, ...rest } = flags;
+    return new ControlClient(controlUrlFromFlags(rest), vm);
+  }
+
+  /** `path` with `?vm=` (or `&vm=`) when a VM was named and the path acts on one VM. */
+  #withVm(path: string): string {
+    if (this.vm === undefined || !/^\/(vm|events|identities|attestation)(\/|\?|$)/.test(path)) return path;
+    return `${path}${path.includes('?') ? '&' : '?'}vm=${encodeURIComponent(this.vm)}`;
   }
 
   /**
@@ -83,7 +100,7 @@ export class ControlClient {
       // The control API refuses changes without a JSON body or this header (cross-site request safety).
       const headers: Record<string, string> = { [CONTROL_HEADER]: '1' };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await fetch(`${this.baseUrl}${this.#withVm(path)}`, {
         method,
         signal,
         headers,
@@ -125,4 +142,22 @@ export class ControlClient {
       { cause },
     );
   }
+}
+
+/**
+ * The IMDS URL of VM `name`'s own listener, which the running emulator found by these flags opens
+ * (`POST /vms/{name}/listeners`, docs/fleet.md): `azimds env --vm`, `azimds token --vm`.
+ * @throws AzimdsError `NOT_RUNNING` when nothing answers, `CONTROL_API` for an unknown VM.
+ */
+export async function vmImdsUrl(flags: ConfigFlags, name: string): Promise<string | undefined> {
+  const client = ControlClient.fromFlags({
+    ...(flags.config ? { config: flags.config } : {}),
+    ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.port ? { port: flags.port } : {}),
+  });
+  const own = await client.request<{ urls: { imds?: string } }>(
+    'POST',
+    `/vms/${encodeURIComponent(name)}/listeners`,
+  );
+  return own.urls.imds;
 }

@@ -11,6 +11,8 @@ export interface ConfigFlags extends Partial<Record<`${PlatformId}${'Host' | 'Po
   port?: string;
   logLevel?: string;
   dataDir?: string;
+  /** `--vms N`: a zero-config fleet of N VMs (`fleet.count`, docs/fleet.md). */
+  vms?: string;
 }
 
 /**
@@ -27,7 +29,11 @@ export function withConfigOptions(command: Command): Command {
     )
     .option('-p, --port <port>', 'IMDS port (default 8169)')
     .addOption(new Option('--log-level <level>', 'log level').choices(logLevels))
-    .option('--data-dir <dir>', 'directory for keys and certificates, owner-only (default ~/.azimds)');
+    .option('--data-dir <dir>', 'directory for keys and certificates, owner-only (default ~/.azimds)')
+    .option(
+      '--vms <n>',
+      `a fleet of n VMs in one emulator (fleet.count, up to ${DEFAULTS.fleet.maxVms}; docs/fleet.md); \`azimds env --vm NAME\` makes a process one of them`,
+    );
   for (const id of PLATFORM_IDS) {
     const name = PLATFORMS[id].cliName;
     command
@@ -46,6 +52,10 @@ export function flagOverrides(flags: ConfigFlags): Override[] {
     out.push({ path: ['logLevel'], value: flags.logLevel, source: '--log-level' });
   if (flags.dataDir !== undefined)
     out.push({ path: ['dataDir'], value: flags.dataDir, source: '--data-dir' });
+  if (flags.vms !== undefined) {
+    const count = /^\d+$/.test(flags.vms) ? Number(flags.vms) : flags.vms;
+    out.push({ path: ['fleet', 'count'], value: count, source: '--vms' });
+  }
   for (const id of PLATFORM_IDS) {
     const name = PLATFORMS[id].cliName;
     const host = flags[`${id}Host`];

@@ -22,6 +22,12 @@ export const DEFAULTS = {
     port: 8169,
     /** Azure's docs say the header value must be lower-case `true`; Microsoft's own samples send `True`. Lenient unless set. */
     strictMetadataHeader: false,
+    /**
+     * Off: a request's VM is the one its proxy URL names, else the default VM. On (a fleet whose VMs run in
+     * network namespaces, each with its VM's private IP): the VM whose private IP is the client's source
+     * address answers, as on Azure where 169.254.169.254 is the VM's own (docs/fleet.md).
+     */
+    vmBySourceAddress: false,
     rateLimit: {
       /** Off by default: test suites hammer the endpoint. Azure enforces it always. */
       enabled: false,

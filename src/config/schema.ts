@@ -258,6 +258,8 @@ export const imdsSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: port.default(DEFAULTS.imds.port),
   strictMetadataHeader: z.boolean().default(DEFAULTS.imds.strictMetadataHeader),
+  /** A fleet in network namespaces: the VM answering is the one whose private IP is the client's address (docs/fleet.md). */
+  vmBySourceAddress: z.boolean().default(DEFAULTS.imds.vmBySourceAddress),
   rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
 });
 

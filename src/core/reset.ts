@@ -1,3 +1,4 @@
+import { resetVmState } from './fleet/vm-state.js';
 import type { EmulatorState } from './state.js';
 
 /**
@@ -7,13 +8,11 @@ import type { EmulatorState } from './state.js';
  * load balancer, the Key Vault secrets as seeded. The request log is kept (clear it on its own).
  */
 export function resetState(state: EmulatorState): void {
-  state.machine.replace(state.config.vm);
   state.faults.replace(state.config.faults);
   state.clock.reset();
   // After the clock: relative NotBefore values of configured events count from the real time again.
-  state.scheduledEvents.reset();
-  state.identities.reset();
-  state.loadBalancer.replace(state.config.loadBalancer);
+  // Every VM of the fleet used so far (the default VM's state is `state.machine`, ...).
+  for (const [, vm] of state.fleet.started()) resetVmState(vm, state.config);
   state.world.reset();
   state.rbac.reset();
   state.keyVaults.reset();

@@ -6,6 +6,9 @@ import type { EmulatorClock } from './clock.js';
 import type { EntraDirectory } from './directory/directory.js';
 import type { ScheduledEvents } from './events/scheduled-events.js';
 import type { FaultSet } from './faults/fault-set.js';
+import type { Fleet } from './fleet/fleet.js';
+import type { FleetMember } from './fleet/members.js';
+import type { VmState } from './fleet/vm-state.js';
 import type { IdentityDirectory } from './identities/directory.js';
 import type { KeyVaults } from './key-vault/key-vaults.js';
 import type { LoadBalancer } from './load-balancer/load-balancer.js';
@@ -24,7 +27,15 @@ export interface EmulatorState {
   /** The resolved configuration the emulator started with. */
   readonly config: Config;
   readonly clock: EmulatorClock;
-  /** The VM whose metadata IMDS serves. */
+  /**
+   * Every VM this emulator serves (docs/fleet.md): O(1) by name and private address, each VM's state
+   * created on first use. `machine`, `identities`, `scheduledEvents`, `attestation` and `loadBalancer`
+   * below are the default VM's (member 0); a request's own VM is `requestVm(state, raw)` (server/request-vm.ts).
+   */
+  readonly fleet: Fleet<VmState>;
+  /** Opens a VM's own IMDS and legacy-extension listeners (`POST /vms/{name}/listeners`); set once the emulator runs. */
+  vmListeners?: (member: FleetMember) => Promise<Record<string, string>>;
+  /** The default VM whose metadata IMDS serves (the fleet's member 0). */
   readonly machine: Machine;
   /** Scheduled events of `/metadata/scheduledevents` (add, cancel, approve; driven by `clock`). */
   readonly scheduledEvents: ScheduledEvents;

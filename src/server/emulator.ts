@@ -7,15 +7,14 @@ import { proxyEnvironment } from '../cli/sdk-environment.js';
 import { fromGoSimulator, isGoSimulatorConfig } from '../config/go-simulator.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config, ConfigInput } from '../config/schema.js';
-import { Attestation } from '../core/attestation/attestation.js';
 import { EmulatorClock } from '../core/clock.js';
 import { EntraDirectory } from '../core/directory/directory.js';
-import { ScheduledEvents } from '../core/events/scheduled-events.js';
 import { FaultSet } from '../core/faults/fault-set.js';
-import { IdentityDirectory } from '../core/identities/directory.js';
+import { Fleet } from '../core/fleet/fleet.js';
+import { fleetMembers } from '../core/fleet/members.js';
+import { createVmState, type VmState } from '../core/fleet/vm-state.js';
 import { KeyVaults } from '../core/key-vault/key-vaults.js';
-import { LoadBalancer } from '../core/load-balancer/load-balancer.js';
-import { Machine } from '../core/machines/machine.js';
+import type { Machine } from '../core/machines/machine.js';
 import { Platforms } from '../core/platforms/platforms.js';
 import type { EmulatorState } from '../core/state.js';
 import { localCaOf } from '../core/tls/local-ca.js';
@@ -45,6 +44,8 @@ import { createLogger } from './logger.js';
 import { proxyListenerSpec } from './proxy/proxy-server.js';
 import { RequestDetails, requestDetailsPlugin } from './request-details.js';
 import { RequestLog } from './request-log.js';
+import { type EmulatorVm, emulatorVm } from './vm-handle.js';
+import { vmListenerOpener } from './vm-listeners.js';
 
 /** Options of `startEmulator`: the config file's schema, as an object, plus library-only settings. */
 export interface EmulatorOptions extends ConfigInput {
@@ -111,6 +112,12 @@ export interface EmulatorHandle extends EmulatorControls {
    * @throws AzimdsError `NOT_RUNNING` when the proxy is off.
    */
   proxyEnv(): Record<string, string>;
+  /**
+   * One VM of the fleet (docs/fleet.md): its state, its proxy URL, its own ports (`listen()`), and the
+   * environment of a process that is that VM (`await handle.vm('azimds-vm-02').env()`).
+   * @throws AzimdsError `INVALID_INPUT` when no VM has that name.
+   */
+  vm(name: string): EmulatorVm;
   /** Stops every listener; resolves when all sockets are closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -120,10 +127,25 @@ export function createState(config: Config, log?: Logger): EmulatorState {
   const clock = new EmulatorClock();
   const faults = new FaultSet({ clock });
   faults.replace(config.faults);
-  const machine = new Machine(config.vm);
-  const identities = new IdentityDirectory(config, machine);
+  // The VMs (docs/fleet.md): member 0 is the default VM, whose state is `state.machine`, `state.identities`, ...
+  const byMachine = new WeakMap<Machine, VmState>();
+  const fleet = new Fleet<VmState>(fleetMembers(config.vm, config.fleet), (member) => {
+    const vm = createVmState(member, config, clock);
+    byMachine.set(vm.machine, vm);
+    return vm;
+  });
+  const primary = fleet.context(fleet.defaultMember);
+  const { machine, identities } = primary;
   const now = () => new Date(clock.now()).toISOString();
-  const world = new World({ config, machines: () => [machine], identities: () => identities.current, now });
+  // ARM sees every VM of the fleet; a VM's state is created when ARM first lists it.
+  const world = new World({
+    config,
+    machines: () => (fleet.size === 1 ? [machine] : fleet.members.map((m) => fleet.context(m).machine)),
+    identities: (m) => (byMachine.get(m) ?? primary).identities.current,
+    primary: () => machine,
+    resourceGroups: () => new Set(fleet.members.map((m) => m.resourceGroupName)),
+    now,
+  });
   // Real token sources (docs/token-sources.md) behind the local issuer's cache, when configured.
   const tokens = useConfiguredSources(new TokenService(config, clock), config, {
     clock,
@@ -148,13 +170,10 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     }),
     tokens,
     directory,
-    scheduledEvents: new ScheduledEvents({
-      clock,
-      vmName: () => machine.compute('name'),
-      config: config.scheduledEvents,
-    }),
-    attestation: new Attestation({ clock, machine, config: config.attestation, dataDir: config.dataDir }),
-    loadBalancer: new LoadBalancer(config.loadBalancer, machine),
+    fleet,
+    scheduledEvents: primary.scheduledEvents,
+    attestation: primary.attestation,
+    loadBalancer: primary.loadBalancer,
     faults,
     requestLog: new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes),
     requestDetails: new RequestDetails(config.requestLog.size === 0 ? 0 : config.requestLog.details),
@@ -311,6 +330,13 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   const urls: Record<string, string> = {};
   for (const l of running) urls[l.name] = l.url;
   setListenerUrls(state, urls);
+  // Per-VM ports, opened on demand (POST /vms/{name}/listeners, handle.vm(name).listen()).
+  state.vmListeners = vmListenerOpener(
+    state,
+    () => listenerSpecs(state).find((s) => s.name === 'imds'),
+    running,
+    log,
+  );
   let closing: Promise<void> | undefined;
   return {
     urls: urls as EmulatorUrls,
@@ -325,6 +351,7 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
           bundleFile: state.localCa.bundleFile(),
         }),
       ),
+    vm: (name) => emulatorVm(state, urls, name),
     close: () => {
       closing ??= Promise.all(running.map((l) => l.app.close())).then(() => removeEphemeralDataDir(config));
       return closing;

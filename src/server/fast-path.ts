@@ -48,6 +48,11 @@ export class Exchange {
     readonly request?: FastifyRequest,
   ) {}
 
+  /** The request as Node received it (fastify's `request.raw`): which VM it is addressed to (request-vm.ts). */
+  get raw(): IncomingMessage {
+    return this.request?.raw ?? this.res.req;
+  }
+
   /** The request body as the listener's parser left it (a Buffer); undefined on the fast path (GET). */
   get body(): unknown {
     return this.request?.body;

@@ -3,6 +3,7 @@ import type { FaultAction, FaultSet } from '../core/faults/fault-set.js';
 import { type FaultErrorShape, faultError, type WireError } from '../errors.js';
 import { sendWireError } from './reply.js';
 import type { RequestEnd, RequestLog } from './request-log.js';
+import { requestVmName } from './request-vm.js';
 
 /** How a surface words the statuses fault injection sends: its own Azure shape, by request. */
 export type FaultErrors = (request: FastifyRequest, status: number, retryAfter?: number) => WireError;
@@ -51,6 +52,7 @@ export function faultInjectionHook(options: {
       request.azimdsIdentity,
       action.id,
       end,
+      requestVmName(request.raw),
     );
 
   const apply = (action: FaultAction, request: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -17,6 +17,7 @@ import { defaultFaultErrors, type FaultErrors, faultInjectionHook } from './faul
 import { hostGate } from './host-guard.js';
 import { preparedWireError, sendWireError, writePrepared } from './reply.js';
 import { type RequestLog, RequestLogController } from './request-log.js';
+import { requestVmName } from './request-vm.js';
 
 /** How a surface answers what no route of it handles, in its own platform's error shape. */
 export interface SurfaceErrors {
@@ -217,6 +218,8 @@ function serveFastPath(app: FastifyInstance, spec: ListenerSpec, fastPath: FastP
         performance.now() - start,
         exchange.identity,
         undefined,
+        undefined,
+        requestVmName(req),
       );
     if (done === undefined) record();
     else void done.then(record);

@@ -1,5 +1,6 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Clock } from '../core/clock.js';
+import { requestVmName } from './request-vm.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,6 +36,8 @@ export interface RequestLogEntry {
   query: Record<string, string | string[]>;
   /** Client id of the managed identity a token endpoint selected, when it did. */
   identity?: string;
+  /** The VM of a fleet the request was addressed to (docs/fleet.md); absent: the default VM. */
+  vm?: string;
   /** Status sent; `null` when no answer was sent (see `end`). */
   status: number | null;
   /**
@@ -112,6 +115,7 @@ class Slot {
   fault: string | undefined = undefined;
   bytes = 0;
   end: RequestEnd | undefined = undefined;
+  vm: string | undefined = undefined;
 }
 
 /**
@@ -179,6 +183,7 @@ export class RequestLog {
     identity: string | undefined,
     fault: string | undefined,
     end?: RequestEnd,
+    vm?: string,
   ): void {
     if (this.#size === 0) return;
     const seq = ++this.#seq;
@@ -208,6 +213,7 @@ export class RequestLog {
     slot.client = client;
     slot.fault = fault;
     slot.end = end;
+    slot.vm = vm;
     if (this.#waiters.size > 0) {
       for (const wake of this.#waiters) wake();
       this.#waiters.clear();
@@ -289,6 +295,7 @@ function toEntry(slot: Slot): RequestLogEntry {
     path: q >= 0 ? slot.url.slice(0, q) : slot.url,
     query,
     ...(slot.identity === undefined ? {} : { identity: slot.identity }),
+    ...(slot.vm === undefined ? {} : { vm: slot.vm }),
     status: slot.status,
     ...(slot.end === undefined ? {} : { end: slot.end }),
     latencyMs: Math.round(slot.latencyMs * 100) / 100,
@@ -325,6 +332,8 @@ export class RequestLogController extends LogController {
       reply.elapsedTime,
       request.azimdsIdentity,
       request.azimdsFault,
+      undefined,
+      requestVmName(request.raw),
     );
     // The request's detail for the dashboard (request-details.ts), filed under the seq just recorded.
     if (request.azimdsDetail !== undefined && this.#log.size > 0) request.azimdsDetail(this.#log.last);

@@ -1,7 +1,11 @@
 import { type Command, Option } from 'commander';
+import type { Config } from '../../config/schema.js';
 import type { EntraEnvironment } from '../../core/directory/environment.js';
 import { PLATFORM_CLI_NAMES, type TokenPlatform } from '../../core/platforms/catalog.js';
 import { localCaOf } from '../../core/tls/local-ca.js';
+import type { EmulatorUrls } from '../../server/emulator.js';
+import { vmProxyUrl } from '../../server/vm-handle.js';
+import { vmImdsUrl } from '../control-client.js';
 import { isEntraEnvironment, parseEnvPlatform, printEntraEnvironment } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { environmentFromConfig, formatPlatformEnvironment } from '../platforms.js';
@@ -20,6 +24,7 @@ interface EnvFlags extends ConfigFlags {
   platform?: TokenPlatform | EntraEnvironment;
   direct?: boolean;
   authorityHost?: string;
+  vm?: string;
 }
 
 /** `azimds env`: the variables that send the Azure SDKs to an emulator started with the same flags. */
@@ -46,6 +51,10 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
       'only the direct-endpoint block (AZURE_POD_IDENTITY_AUTHORITY_HOST, NO_PROXY): no proxy, no CA (the block before the proxy existed)',
     )
     .option(
+      '--vm <name>',
+      "the block of one VM of a fleet (docs/fleet.md): the VM's name in the proxy URL's user part (http://NAME@127.0.0.1:8171) and AZURE_POD_IDENTITY_AUTHORITY_HOST at that VM's own IMDS port, asked of the running emulator (with --direct: its ports only)",
+    )
+    .option(
       '--authority-host <url>',
       'AZURE_AUTHORITY_HOST of workload-identity / service-principal (default https://login.microsoftonline.com/)',
     )
@@ -69,6 +78,10 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
       const config = configFromFlags(flags);
       const urls = urlsFromConfig(config);
       const shell = flags.shell ?? defaultShell();
+      if (flags.vm !== undefined) {
+        out.write(formatEnvironment(await vmEnvironment(config, urls, flags.vm, flags), shell));
+        return;
+      }
       if (flags.direct || !urls.proxy) {
         out.write(formatEnvironment(sdkEnvironment(urls), shell));
         return;
@@ -82,4 +95,27 @@ export function registerEnvCommand(program: Command, out: NodeJS.WritableStream)
         ),
       );
     });
+}
+
+/**
+ * `azimds env --vm NAME` (docs/fleet.md): the proxy block with the VM's name in the proxy URL's user
+ * part, and AZURE_POD_IDENTITY_AUTHORITY_HOST at the VM's own IMDS port, which the running emulator opens
+ * on request (`POST /vms/{name}/listeners`): msal-node, hence @azure/identity, reads that variable and
+ * ignores proxies. `--direct`: the direct-endpoint block at the VM's own ports only.
+ * @throws AzimdsError `NOT_RUNNING` when no emulator answers at the control API, `CONTROL_API` for an unknown VM.
+ */
+async function vmEnvironment(
+  config: Config,
+  urls: EmulatorUrls,
+  name: string,
+  flags: EnvFlags,
+): Promise<Array<[string, string]>> {
+  const own = await vmImdsUrl(flags, name);
+  const imds = own ? { imds: own } : {};
+  if (flags.direct || !urls.proxy) return sdkEnvironment({ ...urls, ...imds });
+  const ca = localCaOf(config);
+  return proxyEnvironment(
+    { ...urls, ...imds, proxy: vmProxyUrl(urls.proxy, name) },
+    { certFile: ca.certFile(), bundleFile: ca.bundleFile() },
+  );
 }

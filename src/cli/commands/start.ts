@@ -76,7 +76,7 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
 
 function banner(emulator: EmulatorHandle, envFlags = ''): string {
   const newest = NEWEST_IMDS_VERSIONS[0];
-  const lines = [`azimds ${VERSION}: Azure IMDS emulator`, '', ...machineLines(emulator), ''];
+  const lines = [`azimds ${VERSION}: Azure IMDS emulator`, '', ...machineLines(emulator, envFlags), ''];
   if (emulator.urls.imds) {
     lines.push(
       `  IMDS  ${emulator.urls.imds}/metadata/instance?api-version=${newest}   (header Metadata: true)`,
@@ -139,11 +139,12 @@ function envCommandFlags(flags: StartFlags): string {
   if (flags.host) parts.push('--host', bashQuote(flags.host));
   if (flags.port) parts.push('--port', bashQuote(flags.port));
   if (flags.dataDir) parts.push('--data-dir', bashQuote(flags.dataDir));
+  if (flags.vms) parts.push('--vms', bashQuote(flags.vms));
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }
 
 /** Who the emulated machine is: what code on it will read from IMDS, and the identities it can get tokens for. */
-function machineLines({ state }: EmulatorHandle): string[] {
+function machineLines({ state }: EmulatorHandle, envFlags = ''): string[] {
   const { machine, identities } = state;
   const zone = machine.compute('zone');
   const lines = [
@@ -158,6 +159,14 @@ function machineLines({ state }: EmulatorHandle): string[] {
     ...(users > 0 ? [`${users} user-assigned`] : []),
   ];
   lines.push(`  Identities  ${parts.join(', ')}; tenant ${identities.tenantId}`);
+  const { fleet } = state;
+  if (fleet.size > 1) {
+    const last = fleet.members[fleet.size - 1]?.name ?? '';
+    lines.push(
+      `  Fleet ${fleet.size} VMs (${fleet.defaultMember.name} … ${last}; the first is the default VM): docs/fleet.md`,
+      `        eval "$(azimds env${envFlags} --vm ${fleet.members[1]?.name ?? last})" makes a process that VM`,
+    );
+  }
   return lines;
 }
 

@@ -7,6 +7,7 @@ import { Machine } from '../../core/machines/machine.js';
 import { TokenService } from '../../core/tokens/service.js';
 import { AzimdsError } from '../../errors.js';
 import { imdsTokenBody } from '../../protocols/identity-imds/token-response.js';
+import { vmImdsUrl } from '../control-client.js';
 import { registerFederatedTokenCommand } from '../entra.js';
 import { type ConfigFlags, configFromFlags, withConfigOptions } from '../options.js';
 import { urlsFromConfig } from '../sdk-environment.js';
@@ -20,6 +21,7 @@ interface TokenFlags extends ConfigFlags {
   offline?: boolean;
   fresh?: boolean;
   json?: boolean;
+  vm?: string;
 }
 
 /** How long to wait for a running emulator before deciding none is there. */
@@ -68,14 +70,22 @@ export function registerTokenCommand(
     .option('--offline', 'mint locally with the configured keys, without asking a running emulator')
     .option('--fresh', 'a new token instead of the cached one (IMDS bypass_cache=true)')
     .option('--json', 'print the whole IMDS response body instead of the bare token')
+    .addOption(
+      new Option(
+        '--vm <name>',
+        "a token of that VM's identities (a fleet, docs/fleet.md): asked at the VM's own IMDS port of the running emulator",
+      ).conflicts(['offline', 'url']),
+    )
     .action(async (flags: TokenFlags) => {
       if (flags.resource === undefined)
         token.error("error: required option '-r, --resource <resource>' not specified");
       const config = configFromFlags(flags);
       let body: string | undefined;
       if (!flags.offline) {
-        const base = flags.url?.replace(/\/+$/, '') ?? urlsFromConfig(config).imds;
-        if (base) body = await fromEmulator(base, flags, flags.url === undefined, err);
+        const base = flags.vm
+          ? await vmImdsUrl(flags, flags.vm)
+          : (flags.url?.replace(/\/+$/, '') ?? urlsFromConfig(config).imds);
+        if (base) body = await fromEmulator(base, flags, flags.url === undefined && !flags.vm, err);
         else if (flags.url === undefined)
           err.write('azimds: IMDS is off in this configuration; minting offline\n');
       }

@@ -42,7 +42,7 @@ export function createWorldRbac(
     return found.name;
   };
   const probe = new Rbac({ now });
-  const home = world.vms()[0];
+  const home = world.homeVm();
   const homeGroup = home ? groupOf(home.vm.id) : '/';
   const explicit: RoleAssignment[] | undefined = config.roleAssignments?.map((a) => {
     let principalId = a.principalId?.toLowerCase();
@@ -99,7 +99,7 @@ function defaultAssignments(
   directory: AppDirectory | undefined,
 ): RoleAssignment[] {
   const out: RoleAssignment[] = [];
-  const home = world.vms()[0];
+  const home = world.homeVm();
   for (const principalId of home ? (directory?.zeroConfigPrincipalIds() ?? []) : []) {
     const scope = groupOf((home as { vm: { id: string } }).vm.id);
     out.push({

@@ -31,6 +31,13 @@ export interface WorldSources {
   machines(): readonly Machine[];
   /** The identities of a VM (its tokens' `oid`s). */
   identities(machine: Machine): ResolvedIdentities;
+  /**
+   * The first VM alone, without the others (a fleet creates a VM's state on first use): the world's
+   * home (subscription, location, zero-config vault). Absent: `machines()[0]`.
+   */
+  primary?(): Machine;
+  /** The resource group of every VM, without creating their state (a fleet's members); absent: from `machines()`. */
+  resourceGroups?(): Iterable<string>;
   /** Now on the emulator clock, ISO 8601. */
   now(): string;
 }
@@ -98,7 +105,7 @@ export class World {
 
   /** The tenant of the world (the VMs' identities' tenant). */
   get tenantId(): string {
-    const first = this.#sources.machines()[0];
+    const first = this.#sources.primary?.() ?? this.#sources.machines()[0];
     return first ? this.#sources.identities(first).tenantId : stableUuid('tenant');
   }
 
@@ -107,13 +114,18 @@ export class World {
     const { world } = this.#sources.config;
     this.#groups = new Map();
     this.#resources = new Map();
-    const [firstVm] = this.vms();
+    const firstVm = this.homeVm();
     const home = firstVm ? parseResourceId(firstVm.vm.id) : undefined;
     const homeSub = home?.subscriptionId ?? stableUuid('subscription');
     const homeLocation = firstVm?.vm.location ?? 'westeurope';
-    for (const { vm } of this.vms()) {
-      const p = parseResourceId(vm.id);
-      if (p) this.#ensureGroup(p.subscriptionId, p.resourceGroup, vm.location ?? homeLocation);
+    const groups = this.#sources.resourceGroups?.();
+    if (groups) {
+      for (const group of groups) this.#ensureGroup(homeSub, group, homeLocation);
+    } else {
+      for (const { vm } of this.vms()) {
+        const p = parseResourceId(vm.id);
+        if (p) this.#ensureGroup(p.subscriptionId, p.resourceGroup, vm.location ?? homeLocation);
+      }
     }
     for (const g of world.resourceGroups) {
       this.#setGroup(g.subscriptionId ?? homeSub, g.name, {
@@ -152,11 +164,36 @@ export class World {
 
   /** The zero-config vault's name: `kv-azimds-` and 6 hex digits of the VM's subscription and group (globally unique names). */
   defaultVaultName(): string {
-    const [first] = this.vms();
+    const first = this.homeVm();
     return defaultVaultName(first?.machine.compute('subscriptionId') ?? '');
   }
 
   // --- VMs -------------------------------------------------------------------------------------
+
+  /**
+   * The first VM with its derived resources (the world's home), derived alone when the sources give
+   * `primary()` (a fleet's other VMs are not created for it).
+   */
+  homeVm(): DerivedVm | undefined {
+    const primary = this.#sources.primary?.();
+    if (!primary) return this.vms()[0];
+    const identities = this.#sources.identities(primary);
+    const cached = this.#home;
+    if (
+      cached?.machine === primary &&
+      cached.revision === primary.revision &&
+      cached.identities === identities
+    )
+      return cached.derived;
+    const arc = this.#sources.config.platforms.arc.enabled;
+    const derived = deriveVm(primary, identities, { arc, createdAt: this.#createdAt });
+    this.#home = { machine: primary, revision: primary.revision, identities, derived };
+    return derived;
+  }
+
+  #home:
+    | { machine: Machine; revision: number; identities: ResolvedIdentities; derived: DerivedVm }
+    | undefined;
 
   /** Each emulated VM with its derived ARM resources (cached per VM revision and identities). */
   vms(): readonly DerivedVm[] {

@@ -7,6 +7,7 @@ import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { arcErrors, identityErrors, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { IDENTITY_CHECK_ERRORS } from '../identity-imds/plugin.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
@@ -104,7 +105,7 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
       return sendWireError(reply, arcErrors.identityNotFound, IMDS_HEADERS);
     }
     const selectors = arc.userAssignedIdentities ? selectorsFrom(query, SELECTORS) : [];
-    const selection = state.identities.select(selectors);
+    const selection = requestVm(state, request.raw).identities.select(selectors);
     // Arc selectors name user-assigned identities; the machine's own identity is asked for without one.
     if (selection.ok && selectors.length > 0 && selection.identity.kind === 'system-assigned') {
       return sendWireError(reply, arcErrors.identityNotFound, IMDS_HEADERS);

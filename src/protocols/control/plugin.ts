@@ -10,6 +10,7 @@ import type { EmulatorState } from '../../core/state.js';
 import { AzimdsError, controlError } from '../../errors.js';
 import { sendWireError } from '../../server/reply.js';
 import { controlEventsRoutes } from './events.js';
+import { controlFleetRoutes, controlVm } from './fleet.js';
 import { controlIdentitiesRoutes } from './identities.js';
 import { controlKeyVaultRoutes } from './key-vault.js';
 import { controlWorldRoutes } from './world.js';
@@ -49,12 +50,18 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
   app.get('/', async () => ({ name: 'azimds', version: VERSION }));
 
   // --- VM -------------------------------------------------------------------------------------
-  app.get('/vm', async () => state.machine.document);
+  // `?vm=NAME`: one VM of the fleet (fleet.ts); else the default VM.
+  app.get('/vm', async (request, reply) => controlVm(state, request, reply)?.machine.document ?? reply);
   app.patch('/vm', async (request, reply) => {
-    const result = patchMachine(state.machine, request.body);
+    const vm = controlVm(state, request, reply);
+    if (!vm) return reply;
+    const result = patchMachine(vm.machine, request.body);
     if (!result.ok) return fail(reply, 400, 'InvalidVm', result.message);
-    return state.machine.document;
+    return vm.machine.document;
   });
+
+  // --- The fleet: its VMs, per-VM listeners (fleet.ts) ----------------------------------------
+  await app.register(controlFleetRoutes, { state, openListeners: () => state.vmListeners });
 
   // --- Faults ---------------------------------------------------------------------------------
   app.get('/faults', async () => ({ faults: state.faults.list() }));
@@ -137,11 +144,15 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
 
   // --- Attested data ----------------------------------------------------------------------------
   // The certificates a verifier of /metadata/attested/document must trust (the CA is created if needed).
-  app.get('/attestation', async () => ({
-    caCertificate: await state.attestation.caCertificatePem(),
-    signerCertificate: await state.attestation.signerCertificatePem(),
-    caFile: state.attestation.caFile ?? null,
-  }));
+  app.get('/attestation', async (request, reply) => {
+    const attestation = controlVm(state, request, reply)?.attestation;
+    if (!attestation) return reply;
+    return {
+      caCertificate: await attestation.caCertificatePem(),
+      signerCertificate: await attestation.signerCertificatePem(),
+      caFile: attestation.caFile ?? null,
+    };
+  });
 
   // --- Reset ----------------------------------------------------------------------------------
   app.post('/reset', async (_request, reply) => {

@@ -7,6 +7,7 @@ import type { AccessToken } from '../../core/tokens/provider.js';
 import { identityErrors, type WireError } from '../../errors.js';
 import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsCheck } from '../imds/plugin.js';
 import type { ImdsCheckFailure } from '../imds/request-checks.js';
 import {
@@ -111,7 +112,9 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (foreignSelector(query, SELECTOR_PARAMETERS)) {
       return exchange.fail(identityErrors.identityNotFound, IMDS_HEADERS);
     }
-    const selection = state.identities.select(selectorsFrom(query, SELECTOR_PARAMETERS));
+    const selection = requestVm(state, exchange.raw).identities.select(
+      selectorsFrom(query, SELECTOR_PARAMETERS),
+    );
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error], IMDS_HEADERS);
     exchange.setIdentity(selection.identity.clientId);
     const bypass = query.bypass_cache;
@@ -137,7 +140,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     if (!isIdentityApiVersion(exchange.query['api-version'])) {
       return exchange.fail(identityErrors.apiVersionInvalid, IMDS_HEADERS);
     }
-    const { systemAssigned, tenantId } = state.identities.current;
+    const { systemAssigned, tenantId } = requestVm(state, exchange.raw).identities.current;
     if (!systemAssigned) return exchange.fail(identityErrors.identityNotFound, IMDS_HEADERS);
     return exchange.send(
       prepareResponse(200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify({ tenantId })), IMDS_HEADERS),

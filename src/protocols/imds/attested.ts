@@ -4,6 +4,7 @@ import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, parameterValueNotAllowed } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import { metadataApiVersion, type Query } from './request-checks.js';
 
@@ -31,7 +32,7 @@ export const attestedPlugin: FastifyPluginAsync<AttestedPluginOptions> = async (
     if (nonce && !isValidNonce(nonce)) {
       return sendWireError(reply, parameterValueNotAllowed('nonce', nonce), IMDS_HEADERS);
     }
-    const document = await state.attestation.document(version, nonce);
+    const document = await requestVm(state, request.raw).attestation.document(version, nonce);
     return sendBytes(reply, 200, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify(document)), IMDS_HEADERS);
   });
 };

@@ -3,6 +3,7 @@ import { NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, loadBalancerNotFound } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import { metadataApiVersion, type Query } from './request-checks.js';
 
@@ -28,7 +29,7 @@ export const loadBalancerPlugin: FastifyPluginAsync<LoadBalancerPluginOptions> =
     const version = metadataApiVersion(request.query as Query);
     if (!version || version < LOAD_BALANCER_MIN_VERSION)
       return sendWireError(reply, apiVersionError, IMDS_HEADERS);
-    const body = state.loadBalancer.documentBytes();
+    const body = requestVm(state, request.raw).loadBalancer.documentBytes();
     if (!body) return sendWireError(reply, loadBalancerNotFound, IMDS_HEADERS);
     return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, IMDS_HEADERS);
   });

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { IMDS_VERSIONS_ASCENDING, NEWEST_IMDS_VERSIONS } from '../../core/machines/api-versions.js';
+import type { Machine } from '../../core/machines/machine.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, imdsErrors, methodNotAllowed, type WireError } from '../../errors.js';
@@ -10,6 +12,7 @@ import {
   prepareResponse,
   sendWireError,
 } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { isWireError, renderNode } from './render.js';
 import {
   checkImdsRequest,
@@ -20,6 +23,13 @@ import {
 
 export interface ImdsPluginOptions {
   state: EmulatorState;
+}
+
+/** One VM's cached `/metadata/instance` responses: per api-version, then per `format?path`. */
+interface InstanceCache {
+  readonly byVersion: Map<string, Map<string, PreparedResponse>>;
+  bytes: number;
+  revision: number;
 }
 
 /** Headers IMDS puts on every response. */
@@ -47,10 +57,8 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
   const check = imdsCheck(state);
   // Complete responses per api-version, then per `format?path`; dropped whenever the VM changes.
   // Bounded: only supported versions and paths that exist are cached (errors never are).
-  const cache = new Map<string, Map<string, PreparedResponse>>();
-  // Paths are the client's (`compute//vmId/`, letter case): the bytes cached are bounded too.
-  let cachedBytes = 0;
-  let cachedRevision = state.machine.revision;
+  // One cache per VM of the fleet (docs/fleet.md), kept with the VM's Machine.
+  const caches = new WeakMap<Machine, InstanceCache>();
   const versions = prepareResponse(
     200,
     JSON_CONTENT_TYPE,
@@ -65,15 +73,21 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
     const version = metadataApiVersion(query);
     if (!version) return exchange.fail(apiVersionError, IMDS_HEADERS);
     const format = query.format as string | undefined;
-    if (state.machine.revision !== cachedRevision) {
-      cache.clear();
-      cachedBytes = 0;
-      cachedRevision = state.machine.revision;
+    const machine = requestVm(state, exchange.raw).machine;
+    let vmCache = caches.get(machine);
+    if (vmCache === undefined) {
+      vmCache = { byVersion: new Map(), bytes: 0, revision: machine.revision };
+      caches.set(machine, vmCache);
     }
-    let byPath = cache.get(version);
+    if (machine.revision !== vmCache.revision) {
+      vmCache.byVersion.clear();
+      vmCache.bytes = 0;
+      vmCache.revision = machine.revision;
+    }
+    let byPath = vmCache.byVersion.get(version);
     if (byPath === undefined) {
       byPath = new Map();
-      cache.set(version, byPath);
+      vmCache.byVersion.set(version, byPath);
     }
     // No format (the common case) keys on the path alone: no string is built per request. A path
     // never holds `?`, so the two kinds of key cannot collide.
@@ -81,14 +95,14 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
     let prepared = byPath.get(key);
     if (prepared === undefined) {
       const segments = rest.split('/').filter((s) => s.length > 0);
-      const found = state.machine.lookup(version, segments);
+      const found = machine.lookup(version, segments);
       if (!found.found) return exchange.fail(imdsErrors.notFound, IMDS_HEADERS);
       const result = renderNode(found.value, format);
       if (isWireError(result)) return exchange.fail(result, IMDS_HEADERS);
       prepared = prepareResponse(200, result.contentType, result.body, IMDS_HEADERS);
-      if (cachedBytes + prepared.body.length + key.length <= MAX_CACHED_BYTES) {
+      if (vmCache.bytes + prepared.body.length + key.length <= MAX_CACHED_BYTES) {
         byPath.set(key, prepared);
-        cachedBytes += prepared.body.length + key.length;
+        vmCache.bytes += prepared.body.length + key.length;
       }
     }
     return exchange.send(prepared);
@@ -116,13 +130,16 @@ export function imdsCheck(
   limits: { requestsPerSecond: number; burst: number } = state.config.imds.rateLimit,
 ): (request: ImdsRequest, allow: string) => WireError | undefined {
   const { strictMetadataHeader, rateLimit } = state.config.imds;
-  const limiter = rateLimit.enabled ? sharedLimiter(state, limits) : undefined;
+  // Azure's limits are per VM: each VM of a fleet has its own buckets (VmState.rateLimiters).
+  const limiterOf = rateLimit.enabled
+    ? (raw: IncomingMessage) => sharedLimiter(state, requestVm(state, raw).rateLimiters, limits)
+    : undefined;
   return (request, allow) => {
     // `allow` is one verb on most routes: compare before splitting.
     if (request.method !== allow && !allow.split(', ').includes(request.method)) {
       return methodNotAllowed(request.url.split('?')[0] ?? '', request.method, allow);
     }
-    if (limiter && !limiter.take(request.ip)) return throttled;
+    if (limiterOf && !limiterOf(request.raw).take(request.ip)) return throttled;
     const failure = checkImdsRequest(request, strictMetadataHeader);
     return failure ? errors[failure] : undefined;
   };
@@ -140,15 +157,12 @@ export function imdsGuard(
 }
 
 // Azure's limit is per VM across the metadata categories, and separate for the identity category: one
-// limiter per (emulator, limits) pair, so every category guarded with the same limits shares buckets.
-const limiters = new WeakMap<EmulatorState, Map<object, RateLimiter>>();
-
+// limiter per (VM, limits) pair, so every category guarded with the same limits shares buckets.
 function sharedLimiter(
   state: EmulatorState,
+  byLimits: Map<object, RateLimiter>,
   limits: { requestsPerSecond: number; burst: number },
 ): RateLimiter {
-  const byLimits = limiters.get(state) ?? new Map<object, RateLimiter>();
-  limiters.set(state, byLimits);
   const limiter =
     byLimits.get(limits) ?? new RateLimiter(limits.requestsPerSecond, limits.burst, state.clock);
   byLimits.set(limits, limiter);

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
 import type { Query } from '../../server/fast-path.js';
 
@@ -23,6 +23,8 @@ export interface ImdsRequest {
   readonly headers: IncomingHttpHeaders;
   /** Parsed query (`Query`). */
   readonly query: unknown;
+  /** The request as Node received it: which VM of a fleet it is addressed to (server/request-vm.ts). */
+  readonly raw: IncomingMessage;
 }
 
 /** True when the request carries `Metadata: true` (any case unless `strict`). */

@@ -7,6 +7,7 @@ import {
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, scheduledEventsErrors, unknownEventId, type WireError } from '../../errors.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendEmpty, sendWireError } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsGuard } from './plugin.js';
 import type { Query } from './request-checks.js';
 
@@ -29,7 +30,6 @@ export const scheduledEventsPlugin: FastifyPluginAsync<ScheduledEventsPluginOpti
   { state },
 ) => {
   const guard = imdsGuard(state);
-  const events = state.scheduledEvents;
 
   // Clients POST with any Content-Type or none (Microsoft's curl sample sends form-urlencoded, its
   // Python sample none): take the bytes as they come and parse them here.
@@ -41,6 +41,7 @@ export const scheduledEventsPlugin: FastifyPluginAsync<ScheduledEventsPluginOpti
     if (typeof version !== 'string' || !isScheduledEventsApiVersion(version)) {
       return sendWireError(reply, apiVersionError, IMDS_HEADERS);
     }
+    const events = requestVm(state, request.raw).scheduledEvents;
     const delay = events.noteCall();
     if (delay > 0) await sleep(delay);
 

@@ -6,6 +6,7 @@ import type { AccessToken } from '../../core/tokens/provider.js';
 import { platformFaultError, serviceFabricError, serviceFabricErrors, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, sendBytes, sendWireError } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { platformListenerSpec } from '../shared/listener.js';
 import {
   foreignSelector,
@@ -54,7 +55,7 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
     if (!isResource(resource)) return fail(reply, serviceFabricErrors.argumentNullOrEmpty);
     // The application's identity is set in the cluster; a request naming one gets no token of another.
     if (foreignSelector(query, [])) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
-    const identity = applicationIdentity(state);
+    const identity = applicationIdentity(state, requestVm(state, request.raw).identities);
     if (!identity) return fail(reply, serviceFabricErrors.managedIdentityNotFound);
     const refresh = param(query, 'token_sha256_to_refresh');
     const result = await mintToken(state, request, identity, resource, false, refresh);
@@ -69,13 +70,16 @@ export const serviceFabricPlugin: FastifyPluginAsync<{ state: EmulatorState }> =
 };
 
 /** The identity the application has: `platforms.serviceFabric.identity` (client id, name or `system`), else the default one. */
-export function applicationIdentity(state: EmulatorState): ManagedIdentity | undefined {
+export function applicationIdentity(
+  state: EmulatorState,
+  identities: EmulatorState['identities'] = state.identities,
+): ManagedIdentity | undefined {
   const wanted = state.config.platforms.serviceFabric.identity?.toLowerCase();
   if (wanted === undefined) {
-    const selection = state.identities.select([]);
+    const selection = identities.select([]);
     return selection.ok ? selection.identity : undefined;
   }
-  const { systemAssigned, userAssigned } = state.identities.current;
+  const { systemAssigned, userAssigned } = identities.current;
   if (wanted === 'system') return systemAssigned;
   return userAssigned.find((u) => u.clientId === wanted || u.name.toLowerCase() === wanted);
 }

@@ -6,6 +6,7 @@ import { appServiceError, appServiceMessages, platformFaultError, type WireError
 import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import type { SurfaceErrors } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { foreignSelector, isResource, param, type SelectorNames, selectorsFrom } from './token-request.js';
 
 /** One api-version of an App Service-shaped token service: secret header, selectors, body. */
@@ -97,7 +98,9 @@ export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppS
     if (foreignSelector(query, version.selectors)) {
       return fail(exchange, 400, appServiceMessages.identityNotFound);
     }
-    const selection = state.identities.select(selectorsFrom(query, version.selectors));
+    const selection = requestVm(state, exchange.raw).identities.select(
+      selectorsFrom(query, version.selectors),
+    );
     if (!selection.ok) return fail(exchange, 400, selectionMessages[selection.error]);
     exchange.setIdentity(selection.identity.clientId);
     // MSAL's revocation signal: a fresh token only when it names the cached one (the cache decides).

@@ -5,6 +5,7 @@ import type { AccessToken } from '../../core/tokens/provider.js';
 import { formTokenErrors, identityErrors, type WireError } from '../../errors.js';
 import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import { JSON_CONTENT_TYPE, prepareResponse } from '../../server/reply.js';
+import { requestVm } from '../../server/request-vm.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
@@ -60,7 +61,7 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing);
     // A selector this endpoint does not take names no identity (Cloud Shell takes none).
     if (foreignSelector(params, selectors)) return exchange.fail(identityErrors.identityNotFound);
-    const selection = state.identities.select(selectorsFrom(params, selectors));
+    const selection = requestVm(state, exchange.raw).identities.select(selectorsFrom(params, selectors));
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error]);
     exchange.setIdentity(selection.identity.clientId);
     const request = { identity: selection.identity, resource };

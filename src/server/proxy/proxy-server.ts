@@ -9,16 +9,19 @@ import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { FleetMember } from '../../core/fleet/members.js';
 import type { EmulatorState } from '../../core/state.js';
 import type { LocalCa } from '../../core/tls/local-ca.js';
 import {
   internalServerError,
   notAProxyRequest,
   proxyRefused,
+  proxyUnknownVm,
   surfaceNotEnabled,
   type WireError,
 } from '../../errors.js';
 import { buildListenerApp, type ListenerSpec } from '../listener.js';
+import { copyRequestVm, markRequestVm, proxyAuthorizationMember } from '../request-vm.js';
 import { proxyAddress } from './address.js';
 import { HOST_TABLE, type HostRow, matchHost, type ProxySurface, tableHosts } from './host-table.js';
 import { markProxiedRequest, markProxiedSocket } from './proxied.js';
@@ -33,6 +36,8 @@ export interface ProxyOptions {
   /** Where passthrough traffic goes (upstream.ts); a proxy that is this one is dropped at start. */
   readonly upstream: Upstream;
   readonly table?: readonly HostRow[];
+  /** The VM a `Proxy-Authorization` header names (request-vm.ts); absent: every request is the default VM's. */
+  readonly vm?: (authorization: string | undefined) => FleetMember | string | undefined;
 }
 
 /** Hop-by-hop headers meant for the proxy itself: never passed to a surface or upstream. */
@@ -97,16 +102,17 @@ export class ProxyCore {
     if (!absolute) {
       const host = req.headers.host;
       const row = host ? this.#row(splitHostPort(host, 80).host) : undefined;
-      if (row) void this.#toSurface(row, req, res);
-      else fallback(req, res);
+      if (!row) fallback(req, res);
+      else if (this.#markVm(req, req, res)) void this.#toSurface(row, req, res);
       return;
     }
     const [, scheme = 'http', authority = '', rest = ''] = absolute;
     const target = splitHostPort(authority.replace(/^.*@/, ''), scheme.toLowerCase() === 'https' ? 443 : 80);
     req.url = rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
     const row = this.#row(target.host);
-    if (row) void this.#toSurface(row, req, res);
-    else if (this.#options.passthrough) this.#forward(req, res, target);
+    if (row) {
+      if (this.#markVm(req, req, res)) void this.#toSurface(row, req, res);
+    } else if (this.#options.passthrough) this.#forward(req, res, target);
     else sendError(res, proxyRefused(`${target.host}:${target.port}`, passthroughOff(this.#table())));
   }
 
@@ -115,9 +121,27 @@ export class ProxyCore {
     socket.on('error', () => socket.destroy());
     const target = splitHostPort(req.url ?? '', 443);
     const row = this.#row(target.host);
-    if (row) void this.#tunnelToSurface(row, target.host, target.port, socket, head);
-    else if (this.#options.passthrough) this.#tunnelOut(target, socket, head);
+    if (row) {
+      if (this.#markVm(req, socket)) void this.#tunnelToSurface(row, target.host, target.port, socket, head);
+    } else if (this.#options.passthrough) this.#tunnelOut(target, socket, head);
     else writeRefusal(socket, proxyRefused(`${target.host}:${target.port}`, passthroughOff(this.#table())));
+  }
+
+  /**
+   * The VM a request to a surface is (docs/fleet.md): the one its `Proxy-Authorization` names, marked on
+   * `target` (the request, or the tunnel socket whose requests the surface then serves). False: the name
+   * is no VM of the fleet, and the 407 was sent.
+   */
+  #markVm(req: IncomingMessage, target: object, res?: ServerResponse): boolean {
+    const vm = this.#options.vm?.(req.headers['proxy-authorization']);
+    if (vm === undefined) return true;
+    if (typeof vm === 'string') {
+      if (res) sendError(res, proxyUnknownVm(vm));
+      else writeRefusal(target as Socket, proxyUnknownVm(vm));
+      return false;
+    }
+    markRequestVm(target, vm);
+    return true;
   }
 
   #table(): readonly HostRow[] {
@@ -208,6 +232,7 @@ export class ProxyCore {
     const secure = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
     secure.on('error', () => secure.destroy());
     markProxiedSocket(secure);
+    copyRequestVm(socket, secure);
     this.#track(secure);
     app.server.emit('connection', secure);
   }
@@ -305,6 +330,7 @@ export function proxyListenerSpec(state: EmulatorState, specs: readonly Listener
     ca: state.localCa,
     passthrough: proxy.passthrough,
     upstream: upstreamFrom(process.env, proxy.upstream),
+    vm: (authorization) => proxyAuthorizationMember(state, authorization),
   });
   const lifecycle: FastifyPluginAsync = async (app) => {
     app.addHook('onListen', async () => core.attach(app.log as unknown as Logger, app.server));
@@ -378,8 +404,16 @@ function sendError(res: ServerResponse, error: WireError): void {
 
 /** An error response on a raw socket (a CONNECT refused), then the socket is closed. */
 function writeRefusal(socket: Socket, error: WireError): void {
-  const reason = error.status === 502 ? 'Bad Gateway' : 'Internal Server Error';
+  const reason =
+    error.status === 502
+      ? 'Bad Gateway'
+      : error.status === 407
+        ? 'Proxy Authentication Required'
+        : 'Internal Server Error';
+  const headers = Object.entries(error.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: ${error.contentType}\r\nContent-Length: ${error.body.length}\r\nConnection: close\r\n\r\n${error.body.toString('utf8')}`,
+    `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: ${error.contentType}\r\nContent-Length: ${error.body.length}\r\n${headers}Connection: close\r\n\r\n${error.body.toString('utf8')}`,
   );
 }
