@@ -14,7 +14,7 @@ export const REQUIRED_NODE_MAJOR = 22;
 const major = Number.parseInt(process.versions.node, 10);
 if (!(major >= REQUIRED_NODE_MAJOR)) {
   process.stderr.write(
-    `azimds needs Node.js ${REQUIRED_NODE_MAJOR} or later; this is Node.js ${process.version}.\n`,
+    `azimds needs Node.js ${REQUIRED_NODE_MAJOR} or later; this is Node.js ${process.version} (in a clone, \`npx azimds\` and \`npm start\` run it on the Node of the \`node\` dev dependency).\n`,
   );
   process.exit(1);
 }

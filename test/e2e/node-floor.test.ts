@@ -15,7 +15,7 @@ import { REQUIRED_NODE_MAJOR } from '../../src/node-version.js';
 import { assertCliBuilt, CLI, NODE, ROOT } from '../support/cli.js';
 
 const SENTENCE = new RegExp(
-  `^azimds needs Node\\.js ${REQUIRED_NODE_MAJOR} or later; this is Node\\.js v\\d+\\.\\d+\\.\\d+\\.\\n$`,
+  `^azimds needs Node\\.js ${REQUIRED_NODE_MAJOR} or later; this is Node\\.js v\\d+\\.\\d+\\.\\d+ \\(in a clone, \`npx azimds\` and \`npm start\` run it on the Node of the \`node\` dev dependency\\)\\.\\n$`,
 );
 const dir = mkdtempSync(join(tmpdir(), 'azimds-node-floor-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -51,7 +51,9 @@ describe('azimds start + eval "$(azimds env)"', () => {
 
   test('the banner shows the proxy and the one line to run', () => {
     assert.match(started.value, /Proxy {2}http:\/\/127\.0\.0\.1:\d+/);
-    assert.ok(started.value.includes(`eval "$(azimds env --config ${config})"`), started.value);
+    // `npx azimds` when started through npm (as under `npm test`), `azimds` otherwise.
+    assert.ok(/eval "\$\((npx )?azimds env --config /.test(started.value), started.value);
+    assert.ok(started.value.includes(`azimds env --config ${config})"`), started.value);
   });
 
   test('a fresh shell: eval, then curl to http://169.254.169.254 and https://login.microsoftonline.com', {

@@ -106,10 +106,10 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
     lines.push(
       '',
       'Send Azure clients here, unchanged (in each shell; same --config/--port/--data-dir as start):',
-      `  eval "$(azimds env${envFlags})"`,
-      `  (PowerShell: azimds env${envFlags} --shell pwsh | Invoke-Expression)`,
+      `  eval "$(${AZIMDS} env${envFlags})"`,
+      `  (PowerShell: ${AZIMDS} env${envFlags} --shell pwsh | Invoke-Expression)`,
       '',
-      'Or point only the Azure SDKs at it (azimds env --direct):',
+      `Or point only the Azure SDKs at it (${AZIMDS} env --direct):`,
     );
   } else {
     lines.push('', 'Point the Azure SDKs at it:');
@@ -131,6 +131,12 @@ function banner(emulator: EmulatorHandle, envFlags = ''): string {
   lines.push('', 'Press Ctrl-C to stop.', '');
   return lines.join('\n');
 }
+
+/**
+ * How the banner names the CLI: `npx azimds` when started through npm (`npm start` in a clone, `npx
+ * azimds start`), where `azimds` alone is not on the shell's PATH; `azimds` for a global install.
+ */
+const AZIMDS = process.env.npm_lifecycle_event ? 'npx azimds' : 'azimds';
 
 /** The flags `azimds env` needs to find this emulator: those of `start` that change addresses or files. */
 function envCommandFlags(flags: StartFlags): string {
@@ -164,7 +170,7 @@ function machineLines({ state }: EmulatorHandle, envFlags = ''): string[] {
     const last = fleet.members[fleet.size - 1]?.name ?? '';
     lines.push(
       `  Fleet ${fleet.size} VMs (${fleet.defaultMember.name} … ${last}; the first is the default VM): docs/fleet.md`,
-      `        eval "$(azimds env${envFlags} --vm ${fleet.members[1]?.name ?? last})" makes a process that VM`,
+      `        eval "$(${AZIMDS} env${envFlags} --vm ${fleet.members[1]?.name ?? last})" makes a process that VM`,
     );
   }
   return lines;
