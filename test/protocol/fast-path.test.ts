@@ -169,6 +169,8 @@ describe('fast path: rate limit, faults and the request log', () => {
     const [faulted, n] = await counted(imds, () => imds.get('/metadata/versions'));
     assert.equal(faulted.status, 503);
     assert.equal(n, 0);
+    // Its detail is kept as on the fast path: the fault rule's answer.
+    assert.equal(imds.state.requestDetails.get(imds.state.requestLog.last)?.response.status, 503);
     // The rule is used up: the next request is the fast path's again.
     const [next, m] = await counted(imds, () => imds.get('/metadata/versions'));
     assert.equal(next.status, 200);
