@@ -126,7 +126,6 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     clock,
     ...(log ? { log } : {}),
   });
-  // App registrations (docs/entra.md) are principals of role assignments like managed identities.
   // The request log, and the details of its newest requests for the dashboard (requestLog.details):
   // kept as references by whoever records a request, redacted and decoded when read.
   const requestLog = new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes);
@@ -136,6 +135,7 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     config.requestLog.detailsMaxBytes,
   );
   if (requestDetails.size > 0) requestLog.details = requestDetails;
+  // App registrations (docs/entra.md) are principals of role assignments like managed identities.
   const directory = new EntraDirectory(config, () => identities.tenantId, tokens.keys, clock);
   const rbac = createWorldRbac(config.world, world, now, directory);
   return {

@@ -45,9 +45,9 @@ const MAY_HOLD_SECRET = /token"|secret|password|assertion|signature|"value"|"key
  */
 export const DETAIL_OVERHEAD_BYTES = 200;
 
-// One preallocated record per slot, overwritten in place: keeping a request allocates nothing. It holds
-// references only (the request's header object and body, the prepared response sent); the redacted
-// detail is built from them when first read, then cached here.
+// One record per slot, created once and then overwritten in place: keeping a request allocates
+// nothing. It holds references only (the request's header object and body, the prepared response
+// sent); the redacted detail is built from them when first read, then cached here.
 class Slot {
   seq = 0;
   requestHeaders: IncomingHttpHeaders | undefined = undefined;
@@ -63,7 +63,7 @@ class Slot {
  * The detail of the newest `size` requests, by request log seq, holding at most `maxBytes` (the oldest
  * go first). Both paths of every listener call `keep()` right after `RequestLog.record()` (the request
  * log's controller on fastify's path, the listener's dispatcher on the fast path): it stores references
- * in a preallocated ring, a few field writes. The redaction and token decoding run when the dashboard
+ * in a ring of reused records, a few field writes. The redaction and token decoding run when the dashboard
  * reads a request (`get()`, `GET /logs/:seq`), once: the detail is cached in its slot. Tokens are
  * verified against `keys()` (the key store's published keys) at that first read.
  *
@@ -116,15 +116,16 @@ export class RequestDetails {
 
   /**
    * Keeps references to what request `seq` (the request log's) carried and what was sent: `sent` is the
-   * prepared response written (`ServerResponse.azimdsSent`), else `status` and `headers` as set on the
-   * response (no body kept). Called once per request, right after `RequestLog.record()`.
+   * prepared response written (`ServerResponse.azimdsSent`), else the response's status and `headers`
+   * (default: those set on `res`; no body kept). Called once per request, right after
+   * `RequestLog.record()`.
    */
   keep(
     seq: number,
     requestHeaders: IncomingHttpHeaders,
     requestBody: unknown,
     res: ServerResponse,
-    fallbackHeaders?: () => Readonly<Record<string, unknown>>,
+    headers?: Readonly<Record<string, unknown>>,
   ): void {
     if (this.#size === 0) return;
     const index = seq % this.#size;
@@ -146,7 +147,7 @@ export class RequestDetails {
       bytes += sent.body.length;
     } else {
       slot.status = res.headersSent ? res.statusCode : null;
-      slot.responseHeaders = res.headersSent ? (fallbackHeaders?.() ?? res.getHeaders()) : {};
+      slot.responseHeaders = res.headersSent ? (headers ?? res.getHeaders()) : NO_HEADERS;
       slot.responseBody = undefined;
     }
     slot.bytes = bytes;
@@ -290,6 +291,7 @@ function bodyBytes(body: unknown): number {
 }
 
 const NO_TOKENS: readonly LoggedToken[] = [];
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function bodyText(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;

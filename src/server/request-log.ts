@@ -335,7 +335,10 @@ export class RequestLogController extends LogController {
     // The request's detail for the dashboard (request-details.ts): references, redacted when read.
     const details = this.#log.details;
     if (details !== undefined && this.#log.size > 0) {
-      details.keep(this.#log.last, request.headers, request.body, reply.raw, () => reply.getHeaders());
+      const res = reply.raw;
+      // A prepared response (server/reply.ts) is kept by reference; else fastify's headers are read.
+      const headers = res.azimdsSent === undefined ? reply.getHeaders() : undefined;
+      details.keep(this.#log.last, request.headers, request.body, res, headers);
     }
   }
 }
