@@ -18,4 +18,6 @@ export const requestLogSchema = z.strictObject({
   maxBytes: z.number().int().min(1024).default(DEFAULTS.requestLog.maxBytes),
   /** How many of the newest requests keep headers, bodies and decoded tokens for the dashboard (0: none). */
   details: z.number().int().min(0).max(100_000).default(DEFAULTS.requestLog.details),
+  /** Memory the kept details may hold, in bytes (their bodies, headers and 200 bytes each). */
+  detailsMaxBytes: z.number().int().min(1024).default(DEFAULTS.requestLog.detailsMaxBytes),
 });

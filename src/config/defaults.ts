@@ -186,6 +186,11 @@ export const DEFAULTS = {
      * signature verified). 0 turns it off (and its cost on every request).
      */
     details: 500,
+    /**
+     * Memory the kept details may hold, in bytes: the bodies they reference (request and answer, counted
+     * whole even when shared) plus their headers and 200 bytes each; the oldest go first. 16 MiB.
+     */
+    detailsMaxBytes: 16 * 1024 * 1024,
   },
   vm: {
     name: 'azimds-vm-01',

@@ -42,7 +42,7 @@ import { type EmulatorControls, emulatorControls } from './controls.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
 import { proxyListenerSpec } from './proxy/proxy-server.js';
-import { RequestDetails, requestDetailsPlugin } from './request-details.js';
+import { RequestDetails } from './request-details.js';
 import { RequestLog } from './request-log.js';
 import { type EmulatorVm, emulatorVm } from './vm-handle.js';
 import { vmListenerOpener } from './vm-listeners.js';
@@ -151,6 +151,15 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     clock,
     ...(log ? { log } : {}),
   });
+  // The request log, and the details of its newest requests for the dashboard (requestLog.details):
+  // kept as references by whoever records a request, redacted and decoded when read.
+  const requestLog = new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes);
+  const requestDetails = new RequestDetails(
+    config.requestLog.size === 0 ? 0 : config.requestLog.details,
+    () => tokens.keys.publicKeys(),
+    config.requestLog.detailsMaxBytes,
+  );
+  if (requestDetails.size > 0) requestLog.details = requestDetails;
   // App registrations (docs/entra.md) are principals of role assignments like managed identities.
   const directory = new EntraDirectory(config, () => identities.tenantId, tokens.keys, clock);
   const rbac = createWorldRbac(config.world, world, now, directory);
@@ -175,8 +184,8 @@ export function createState(config: Config, log?: Logger): EmulatorState {
     attestation: primary.attestation,
     loadBalancer: primary.loadBalancer,
     faults,
-    requestLog: new RequestLog(config.requestLog.size, clock, config.requestLog.maxBytes),
-    requestDetails: new RequestDetails(config.requestLog.size === 0 ? 0 : config.requestLog.details),
+    requestLog,
+    requestDetails,
     platforms: new Platforms(config, clock),
     localCa: localCaOf(config),
   };
@@ -228,11 +237,6 @@ export function listenerSpecs(state: EmulatorState): ListenerSpec[] {
   for (const spec of specs) spec.instrument ??= { faults: state.faults, requestLog: state.requestLog };
   // Host names the Azure surfaces answer to besides their own (server/host-guard.ts).
   for (const spec of specs) spec.allowedHosts ??= config.allowedHosts;
-  // Headers, bodies and decoded tokens of the last requests, for the dashboard (requestLog.details).
-  if (state.requestDetails.size > 0) {
-    const capture = requestDetailsPlugin(state.requestDetails, state.tokens.keys);
-    for (const spec of specs) spec.plugins = [{ plugin: capture as never }, ...spec.plugins];
-  }
   if (config.control.enabled) specs.push(controlListenerSpec(state, controlAddress(config)));
   // The proxy (docs/proxy.md) serves the surfaces above by host name: src/server/proxy/host-table.ts.
   if (config.proxy.enabled) specs.push(proxyListenerSpec(state, [...specs]));

@@ -208,7 +208,7 @@ function serveFastPath(app: FastifyInstance, spec: ListenerSpec, fastPath: FastP
     );
     const done = runHandler(found[0], exchange, found[1], (error) => fastPath.internal(error, res));
     if (requestLog === undefined || requestLog.size === 0) return;
-    const record = () =>
+    const record = () => {
       requestLog.record(
         surface,
         'GET',
@@ -221,6 +221,9 @@ function serveFastPath(app: FastifyInstance, spec: ListenerSpec, fastPath: FastP
         undefined,
         requestVmName(req),
       );
+      // The dashboard's detail (server/request-details.ts), as the log controller keeps it on fastify's path.
+      requestLog.details?.keep(requestLog.last, req.headers, undefined, res);
+    };
     if (done === undefined) record();
     else void done.then(record);
   });

@@ -2,6 +2,16 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { WireError } from '../errors.js';
 
+declare module 'node:http' {
+  interface ServerResponse {
+    /**
+     * The prepared response written on it (`writePrepared`, `sendEmpty`): the request log's details
+     * (server/request-details.ts) keep a reference to it, on the fast path and fastify's alike.
+     */
+    azimdsSent?: PreparedResponse;
+  }
+}
+
 /** Content types as Azure sends them (always with a charset). */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -68,9 +78,12 @@ export function sendPrepared(reply: FastifyReply, response: PreparedResponse): F
  * Only for statuses with a body (every error and answer of the Azure surfaces).
  */
 export function writePrepared(res: ServerResponse, response: PreparedResponse): void {
+  res.azimdsSent = response;
   res.writeHead(response.status, response.headers);
   res.end(response.body);
 }
+
+const NO_BODY = Buffer.alloc(0);
 
 /**
  * Sends a response without a body (a 200 without content, 204, 304) with the header names as given:
@@ -91,6 +104,7 @@ export function sendEmpty(
   }
   if (status >= 200 && status !== 204 && status !== 304) out['Content-Length'] = '0';
   reply.hijack();
+  reply.raw.azimdsSent = { status, headers: out, body: NO_BODY };
   reply.raw.writeHead(status, out);
   reply.raw.end();
   return reply;

@@ -1,17 +1,7 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { KeyStore } from '../core/tokens/key-store.js';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { SigningKey } from '../core/tokens/keys.js';
 import { summarizeToken, type TokenSummary } from '../core/tokens/token-summary.js';
 import { redactUrl } from './request-log.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * Files this request's detail (request-details.ts) under the request log's seq; the request log's
-     * controller calls it right after recording the request.
-     */
-    azimdsDetail: ((seq: number) => void) | undefined;
-  }
-}
 
 /** A JWT seen in a request or its answer, as the log keeps it: decoded, never the token. */
 export interface LoggedToken extends TokenSummary {
@@ -31,7 +21,8 @@ export interface RequestDetail {
     readonly body?: string;
   };
   readonly response: {
-    readonly status: number;
+    /** Status sent; `null` when no answer was sent. */
+    readonly status: number | null;
     readonly headers: Readonly<Record<string, string>>;
     readonly body?: string;
   };
@@ -49,87 +40,258 @@ const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 const MAY_HOLD_SECRET = /token"|secret|password|assertion|signature|"value"|"key"|"code"/i;
 
 /**
- * What is kept per request until read: header objects and response bytes without secrets are kept by
- * reference (the surfaces' prepared responses are shared constants, so this costs nothing); anything
- * that held a secret or a token is already a cleaned copy.
+ * Bytes a kept request counts besides its bodies and request headers (the slot, the answer's header
+ * object, which azimds builds and mostly shares): an estimate for the byte bound.
  */
-interface Captured {
-  readonly seq: number;
-  readonly requestHeaders: Readonly<Record<string, unknown>>;
-  readonly requestBody: string | undefined;
-  readonly status: number;
-  readonly responseHeaders: Readonly<Record<string, unknown>>;
-  readonly responseBody: string | Buffer | undefined;
-  readonly tokens: readonly LoggedToken[];
+export const DETAIL_OVERHEAD_BYTES = 200;
+
+// One record per slot, created once and then overwritten in place: keeping a request allocates
+// nothing. It holds references only (the request's header object and body, the prepared response
+// sent); the redacted detail is built from them when first read, then cached here.
+class Slot {
+  seq = 0;
+  requestHeaders: IncomingHttpHeaders | undefined = undefined;
+  requestBody: unknown = undefined;
+  status: number | null = null;
+  responseHeaders: Readonly<Record<string, unknown>> | undefined = undefined;
+  responseBody: Buffer | undefined = undefined;
+  bytes = 0;
+  detail: RequestDetail | undefined = undefined;
 }
 
 /**
- * The detail of the last `size` requests, by request log seq (a bounded map: the oldest go first).
- * Captured by `requestDetailsPlugin` when a response is written; read by `GET /logs/:seq`.
+ * The detail of the newest `size` requests, by request log seq, holding at most `maxBytes` (the oldest
+ * go first). Both paths of every listener call `keep()` right after `RequestLog.record()` (the request
+ * log's controller on fastify's path, the listener's dispatcher on the fast path): it stores references
+ * in a ring of reused records, a few field writes. The redaction and token decoding run when the dashboard
+ * reads a request (`get()`, `GET /logs/:seq`), once: the detail is cached in its slot. Tokens are
+ * verified against `keys()` (the key store's published keys) at that first read.
+ *
+ * @example
+ * ```ts
+ * const detail = state.requestDetails.get(state.requestLog.last);
+ * detail?.tokens[0]?.claims.aud; // 'https://vault.azure.net'; the token itself is never in `detail`
+ * ```
  */
 export class RequestDetails {
   readonly #size: number;
-  readonly #bySeq = new Map<number, Captured>();
+  readonly #slots: Slot[];
+  readonly #keys: () => readonly SigningKey[];
+  readonly #maxBytes: number;
+  #bytes = 0;
+  // The newest seq kept; seqs at or below #oldest were dropped (byte bound) or cleared.
+  #last = 0;
+  #oldest = 0;
+  // Cleaned forms of shared response bytes and header objects (prepared responses are constants, and
+  // the token cache sends the same bytes until the token nears expiry): cleaned once, not per read.
+  readonly #cleanedBodies = new WeakMap<
+    Buffer,
+    { body: string | undefined; tokens: readonly LoggedToken[] }
+  >();
+  readonly #cleanedHeaders = new WeakMap<
+    object,
+    { headers: Readonly<Record<string, string>>; tokens: readonly LoggedToken[] }
+  >();
 
-  constructor(size: number) {
+  /**
+   * `size`: requests kept (0: none, `keep()` returns at once). `keys`: the published signing keys
+   * tokens are verified against. `maxBytes`: memory the kept requests may hold, in bytes.
+   */
+  constructor(size: number, keys: () => readonly SigningKey[], maxBytes = Number.POSITIVE_INFINITY) {
     this.#size = size;
+    this.#slots = new Array<Slot>(size);
+    this.#keys = keys;
+    this.#maxBytes = maxBytes;
   }
 
-  /** Capacity; 0: no detail is captured. */
+  /** Capacity; 0: no detail is kept. */
   get size(): number {
     return this.#size;
   }
 
-  /** Keeps a captured request (its seq is the request log's). */
-  keep(captured: Captured): void {
+  /** Memory the kept requests hold, in bytes (as bounded by `maxBytes`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Keeps references to what request `seq` (the request log's) carried and what was sent: `sent` is the
+   * prepared response written (`ServerResponse.azimdsSent`), else the response's status and `headers`
+   * (default: those set on `res`; no body kept). Called once per request, right after
+   * `RequestLog.record()`.
+   */
+  keep(
+    seq: number,
+    requestHeaders: IncomingHttpHeaders,
+    requestBody: unknown,
+    res: ServerResponse,
+    headers?: Readonly<Record<string, unknown>>,
+  ): void {
     if (this.#size === 0) return;
-    this.#bySeq.set(captured.seq, captured);
-    if (this.#bySeq.size > this.#size) this.#bySeq.delete(this.#bySeq.keys().next().value as number);
+    const index = seq % this.#size;
+    let slot = this.#slots[index];
+    if (slot === undefined) {
+      slot = new Slot();
+      this.#slots[index] = slot;
+    } else this.#bytes -= slot.bytes; // 0 once dropped
+    const sent = res.azimdsSent;
+    slot.seq = seq;
+    slot.requestHeaders = requestHeaders;
+    slot.requestBody = requestBody;
+    slot.detail = undefined;
+    let bytes = DETAIL_OVERHEAD_BYTES + headerBytes(requestHeaders) + bodyBytes(requestBody);
+    if (sent !== undefined) {
+      slot.status = sent.status;
+      slot.responseHeaders = sent.headers;
+      slot.responseBody = sent.body;
+      bytes += sent.body.length;
+    } else {
+      slot.status = res.headersSent ? res.statusCode : null;
+      slot.responseHeaders = res.headersSent ? (headers ?? res.getHeaders()) : NO_HEADERS;
+      slot.responseBody = undefined;
+    }
+    slot.bytes = bytes;
+    this.#bytes += bytes;
+    this.#last = seq;
+    if (this.#bytes > this.#maxBytes) this.#shed(seq);
   }
 
+  // Drops the oldest requests (never the newest, `seq`) until the kept ones fit in maxBytes.
+  #shed(seq: number): void {
+    let oldest = Math.max(this.#oldest, seq - this.#size);
+    while (this.#bytes > this.#maxBytes && oldest < seq - 1) {
+      oldest++;
+      const slot = this.#slots[oldest % this.#size];
+      if (slot === undefined || slot.seq !== oldest) continue;
+      this.#drop(slot);
+    }
+    this.#oldest = oldest;
+  }
+
+  #drop(slot: Slot): void {
+    this.#bytes -= slot.bytes;
+    slot.bytes = 0;
+    slot.seq = 0;
+    slot.requestHeaders = undefined;
+    slot.requestBody = undefined;
+    slot.responseHeaders = undefined;
+    slot.responseBody = undefined;
+    slot.detail = undefined;
+  }
+
+  /**
+   * The detail of request `seq` (redacted, tokens decoded and verified), built at the first read and
+   * cached; undefined when it is not kept (too old, or the request ended without one).
+   */
   get(seq: number): RequestDetail | undefined {
-    const captured = this.#bySeq.get(seq);
-    return captured && detailOf(captured);
+    if (this.#size === 0 || seq <= this.#oldest || seq > this.#last) return undefined;
+    const slot = this.#slots[seq % this.#size];
+    if (slot === undefined || slot.seq !== seq) return undefined;
+    if (slot.detail !== undefined) return slot.detail;
+    const detail = this.#build(slot);
+    // The cached detail counts too (its text is at most a few BODY_LIMITs); past the bound it is
+    // returned without being cached.
+    const extra = JSON.stringify(detail).length;
+    if (this.#bytes + extra <= this.#maxBytes) {
+      slot.detail = detail;
+      slot.bytes += extra;
+      this.#bytes += extra;
+    }
+    return detail;
   }
 
-  /** Details kept, oldest first. */
+  /** Details kept, oldest first (each built now if it was not read yet). */
   all(): RequestDetail[] {
-    return [...this.#bySeq.values()].map(detailOf);
+    const out: RequestDetail[] = [];
+    for (let seq = Math.max(this.#oldest, this.#last - this.#size) + 1; seq <= this.#last; seq++) {
+      const detail = this.get(seq);
+      if (detail !== undefined) out.push(detail);
+    }
+    return out;
   }
 
+  /** Forgets every kept request. */
   clear(): void {
-    this.#bySeq.clear();
+    for (const slot of this.#slots) if (slot !== undefined) this.#drop(slot);
+    this.#oldest = this.#last;
+  }
+
+  #build(slot: Slot): RequestDetail {
+    const tokens: LoggedToken[] = [];
+    const keys = this.#keys();
+    const found = (where: string, token: string) => {
+      const summary = summarizeToken(token, keys);
+      if (summary) tokens.push({ where, ...summary });
+    };
+    const requestHeaders = cleanHeaders(slot.requestHeaders ?? {}, 'request', found);
+    const requestBody = cleanBody(bodyText(slot.requestBody), 'request', found);
+    const headers = slot.responseHeaders ?? {};
+    let response = this.#cleanedHeaders.get(headers);
+    if (response === undefined) {
+      const own: LoggedToken[] = [];
+      response = {
+        headers: cleanHeaders(headers, 'response', (where, token) => {
+          const summary = summarizeToken(token, keys);
+          if (summary) own.push({ where, ...summary });
+        }),
+        tokens: own,
+      };
+      this.#cleanedHeaders.set(headers, response);
+    }
+    tokens.push(...response.tokens);
+    let responseBody: string | undefined;
+    const body = slot.responseBody;
+    if (body !== undefined) {
+      let cleaned = this.#cleanedBodies.get(body);
+      if (cleaned === undefined) {
+        const own: LoggedToken[] = [];
+        cleaned = {
+          body: cleanBody(bodyText(body), 'response', (where, token) => {
+            const summary = summarizeToken(token, keys);
+            if (summary) own.push({ where, ...summary });
+          }),
+          tokens: own,
+        };
+        this.#cleanedBodies.set(body, cleaned);
+      }
+      responseBody = cleaned.body;
+      tokens.push(...cleaned.tokens);
+    }
+    return {
+      seq: slot.seq,
+      request: {
+        headers: requestHeaders,
+        ...(requestBody === undefined ? {} : { body: requestBody }),
+      },
+      response: {
+        status: slot.status,
+        headers: response.headers,
+        ...(responseBody === undefined ? {} : { body: responseBody }),
+      },
+      tokens: tokens.length > 0 ? tokens : NO_TOKENS,
+    };
   }
 }
 
-function headerStrings(headers: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined)
-      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+/** Bytes of a header object's names and values (string values; arrays counted by their items). */
+function headerBytes(headers: IncomingHttpHeaders): number {
+  let bytes = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    bytes += name.length + (typeof value === 'string' ? value.length : 32);
   }
-  return out;
+  return bytes;
 }
 
-function detailOf(c: Captured): RequestDetail {
-  const requestBody = bodyText(c.requestBody);
-  const responseBody = bodyText(c.responseBody);
-  return {
-    seq: c.seq,
-    request: {
-      headers: headerStrings(c.requestHeaders),
-      ...(requestBody === undefined ? {} : { body: requestBody }),
-    },
-    response: {
-      status: c.status,
-      headers: headerStrings(c.responseHeaders),
-      ...(responseBody === undefined ? {} : { body: responseBody }),
-    },
-    tokens: c.tokens,
-  };
+function bodyBytes(body: unknown): number {
+  if (body === undefined || body === null) return 0;
+  if (Buffer.isBuffer(body)) return body.length;
+  if (typeof body === 'string') return body.length;
+  return 1024; // a parsed body (fastify's own parsers): counted as 1 KiB
 }
 
 const NO_TOKENS: readonly LoggedToken[] = [];
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function bodyText(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
@@ -178,22 +340,16 @@ function cleanBody(text: string | undefined, where: string, found: (where: strin
   return text;
 }
 
+/** Header names lower-cased, values as text; secret values redacted and bearer JWTs decoded (`found`). */
 function cleanHeaders(
   headers: Readonly<Record<string, unknown>>,
   where: string,
   found: (where: string, token: string) => void,
-): Readonly<Record<string, unknown>> {
-  let secret = false;
-  for (const name in headers) {
-    if (SECRET_HEADER.test(name)) {
-      secret = true;
-      break;
-    }
-  }
-  if (!secret) return headers;
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [given, value] of Object.entries(headers)) {
     if (value === undefined) continue;
+    const name = given.toLowerCase();
     const text = Array.isArray(value) ? value.join(', ') : String(value);
     if (!SECRET_HEADER.test(name)) {
       out[name] = text;
@@ -206,102 +362,4 @@ function cleanHeaders(
     } else out[name] = '[redacted]';
   }
   return out;
-}
-
-/**
- * A root-level plugin for every Azure surface's listener: it watches the response being written (the
- * surfaces write prepared bytes straight to the socket, server/reply.ts, so no onSend hook sees them),
- * builds the request's detail (redacted, tokens decoded against `keys`) and hands the request log's
- * controller a callback that keeps it under the entry's seq. Registered only when `details.size > 0`.
- * A request a fault rule answers in its own onRequest hook (before this one) keeps no detail.
- */
-export function requestDetailsPlugin(details: RequestDetails, keys: KeyStore): FastifyPluginAsync {
-  const plugin: FastifyPluginAsync = async (app) => {
-    app.decorateRequest('azimdsDetail', undefined);
-    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      const res = reply.raw;
-      const writeHead = res.writeHead;
-      const end = res.end;
-      let headed: unknown;
-      res.writeHead = function (this: typeof res, ...args: unknown[]) {
-        headed = args.find((a) => a !== null && typeof a === 'object');
-        return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
-      } as typeof res.writeHead;
-      res.end = function (this: typeof res, ...args: unknown[]) {
-        const chunk = args[0];
-        // Prepared responses (server/reply.ts) pass every header to writeHead: keep that object as is.
-        const set = res.getHeaders();
-        const given =
-          headed !== undefined && !Array.isArray(headed) ? (headed as Record<string, unknown>) : undefined;
-        request.azimdsDetail = capture(
-          request,
-          res.statusCode,
-          given && Object.keys(set).length === 0 ? given : { ...set, ...given },
-          typeof chunk === 'string' || Buffer.isBuffer(chunk) ? chunk : undefined,
-        );
-        return (end as (...a: unknown[]) => typeof res).apply(this, args);
-      } as typeof res.end;
-      done();
-    });
-  };
-
-  // Cleaned forms of shared response bytes and header objects (prepared responses are constants).
-  const cleanedBodies = new WeakMap<Buffer, { body: string | Buffer; tokens: readonly LoggedToken[] }>();
-  const cleanedHeaders = new WeakMap<
-    object,
-    { headers: Readonly<Record<string, unknown>>; tokens: readonly LoggedToken[] }
-  >();
-
-  const capture = (
-    request: FastifyRequest,
-    status: number,
-    headers: Readonly<Record<string, unknown>>,
-    payload: string | Buffer | undefined,
-  ): ((seq: number) => void) => {
-    const tokens: LoggedToken[] = [];
-    const found = (where: string, token: string) => {
-      const summary = summarizeToken(token, keys.publicKeys());
-      if (summary) tokens.push({ where, ...summary });
-    };
-    const requestHeaders = cleanHeaders(request.headers, 'request', found);
-    const requestBody =
-      request.body === undefined ? undefined : cleanBody(bodyText(request.body), 'request', found);
-    let responseHeaders = cleanedHeaders.get(headers);
-    if (responseHeaders === undefined) {
-      const before = tokens.length;
-      responseHeaders = {
-        headers: cleanHeaders(headers, 'response', found),
-        tokens: tokens.slice(before),
-      };
-      cleanedHeaders.set(headers, responseHeaders);
-    } else if (responseHeaders.tokens.length > 0) tokens.push(...responseHeaders.tokens);
-    let responseBody: string | Buffer | undefined;
-    if (Buffer.isBuffer(payload)) {
-      let cleaned = cleanedBodies.get(payload);
-      if (cleaned === undefined) {
-        const before = tokens.length;
-        const text = bodyText(payload);
-        const clean = cleanBody(text, 'response', found);
-        // Unchanged text: keep the bytes (decoded when read); else the cleaned copy.
-        cleaned = {
-          body: clean === text ? payload : (clean ?? payload),
-          tokens: tokens.slice(before),
-        };
-        cleanedBodies.set(payload, cleaned);
-      } else if (cleaned.tokens.length > 0) tokens.push(...cleaned.tokens);
-      responseBody = cleaned.body;
-    } else responseBody = cleanBody(bodyText(payload), 'response', found);
-    const kept = tokens.length > 0 ? tokens : NO_TOKENS;
-    return (seq) =>
-      details.keep({
-        seq,
-        requestHeaders,
-        requestBody,
-        status,
-        responseHeaders: responseHeaders.headers,
-        responseBody,
-        tokens: kept,
-      });
-  };
-  return Object.assign(plugin, { [Symbol.for('skip-override')]: true });
 }

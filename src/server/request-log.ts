@@ -1,5 +1,6 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Clock } from '../core/clock.js';
+import type { RequestDetails } from './request-details.js';
 import { requestVmName } from './request-vm.js';
 
 declare module 'fastify' {
@@ -145,6 +146,11 @@ export class RequestLog {
   // The last URL recorded and its redacted form: a client repeating a request skips the redaction.
   #lastUrl = '';
   #lastRedacted = '';
+  /**
+   * The dashboard's details of the newest requests (server/request-details.ts), when kept: whoever
+   * calls `record()` for a served request calls `details.keep()` with the seq just recorded.
+   */
+  details: RequestDetails | undefined = undefined;
 
   /**
    * `size`: entries kept (0: the log is off). `maxBytes`: memory the entries may hold, in bytes
@@ -335,7 +341,13 @@ export class RequestLogController extends LogController {
       undefined,
       requestVmName(request.raw),
     );
-    // The request's detail for the dashboard (request-details.ts), filed under the seq just recorded.
-    if (request.azimdsDetail !== undefined && this.#log.size > 0) request.azimdsDetail(this.#log.last);
+    // The request's detail for the dashboard (request-details.ts): references, redacted when read.
+    const details = this.#log.details;
+    if (details !== undefined && this.#log.size > 0) {
+      const res = reply.raw;
+      // A prepared response (server/reply.ts) is kept by reference; else fastify's headers are read.
+      const headers = res.azimdsSent === undefined ? reply.getHeaders() : undefined;
+      details.keep(this.#log.last, request.headers, request.body, res, headers);
+    }
   }
 }

@@ -8,13 +8,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { controlListenerSpec } from '../../src/protocols/control/listener.js';
-import { createState, type EmulatorHandle, libraryConfig, startEmulator } from '../../src/server/emulator.js';
-import { startListener } from '../../src/server/listener.js';
-import { createLogger } from '../../src/server/logger.js';
+import { type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
 import { type Browser, browserMissing, launchBrowser } from '../support/browser.js';
 
 const skip = browserMissing();
+/** The page's tabs, in order: the ARM world and Key Vault panels read real control API routes. */
+const TABS = [
+  'Overview',
+  'Requests',
+  'Tokens',
+  'Scheduled events',
+  'Faults',
+  'Clock',
+  'ARM world',
+  'Key vaults',
+];
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
 const tokenUrl = (imds: string, resource: string) =>
   `${imds}${TOKEN_PATH}?api-version=2018-02-01&resource=${encodeURIComponent(resource)}`;
@@ -57,7 +65,7 @@ describe('dashboard in Chromium', { skip }, () => {
       'the page painted',
     );
     const tabs = await page.locator('[role=tab]').allTextContents();
-    assert.deepEqual(tabs, ['Overview', 'Requests', 'Tokens', 'Scheduled events', 'Faults', 'Clock']);
+    assert.deepEqual(tabs, TABS);
     await page.getByRole('heading', { name: 'Managed identities' }).waitFor();
     const vmId = emu.state.machine.compute('vmId');
     await page.getByRole('cell', { name: vmId, exact: true }).waitFor();
@@ -153,7 +161,7 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   test('every control has a label and the page works from the keyboard', async () => {
-    for (const tab of ['Overview', 'Requests', 'Tokens', 'Scheduled events', 'Faults', 'Clock']) {
+    for (const tab of TABS) {
       await page.getByRole('tab', { name: tab }).click();
       const unlabelled = await page.evaluate<string[]>(`
         [...document.querySelectorAll('section:not([hidden]) :is(input, select, button, [tabindex="0"])')]
@@ -168,7 +176,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Requests');
     assert.equal(await page.getByRole('tab', { name: 'Requests' }).getAttribute('aria-selected'), 'true');
     await page.keyboard.press('End');
-    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Clock');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Key vaults');
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowRight');
     // Tab through the filters to the list: arrows select a request, Enter opens it.
@@ -258,47 +266,37 @@ describe('dashboard with a 10,000-request log', { skip }, () => {
 });
 
 describe('dashboard panels that plug in', { skip }, () => {
-  test('a surface with GET /world and GET /vaults on the control API gets its panels; values stay hidden', async () => {
+  test('the ARM world and Key Vault panels read GET /world and GET /key-vault/vaults; secret values stay hidden', async () => {
     const browser = await launchBrowser();
-    const state = createState(libraryConfig({}));
-    const spec = controlListenerSpec(state, { host: '127.0.0.1', port: 0 });
-    // What the arm and keyvault surfaces add to the control API (docs/dashboard.md#panels).
-    spec.plugins = [
-      ...spec.plugins,
-      {
-        plugin: (async (app: import('fastify').FastifyInstance) => {
-          app.get('/world', async () => ({
-            resourceGroups: [{ name: 'rg-app', location: 'westeurope' }],
-            roleAssignments: [
-              { principalId: 'p-1', roleDefinitionName: 'Reader', scope: '/subscriptions/s' },
-            ],
-          }));
-          app.get('/vaults', async () => ({
-            vaults: [
-              { name: 'kv-app', secrets: [{ name: 'db-password', version: 'v1', value: 'hunter2-secret' }] },
-            ],
-          }));
-        }) as never,
-      },
-    ];
-    const listener = await startListener(spec, createLogger('silent'));
+    const emu = await startEmulator();
     try {
+      // A secret set through the control API: its name shows, its value never does.
+      const control = emu.urls.control as string;
+      const [vault] = emu.state.keyVaults.summaries();
+      assert.ok(vault, 'the zero-config vault');
+      const put = await fetch(`${control}/key-vault/vaults/${vault.name}/secrets/db-password`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value: 'hunter2-secret' }),
+      });
+      assert.equal(put.status, 200, await put.text());
       const errors: string[] = [];
-      const page = await openPage(browser, `${listener.url}/dashboard`, errors);
+      const page = await openPage(browser, `${control}/dashboard`, errors);
       const tabs = await page.locator('[role=tab]').allTextContents();
       assert.deepEqual(tabs.slice(-2), ['ARM world', 'Key vaults']);
       await page.getByRole('tab', { name: 'ARM world' }).click();
-      await page.getByRole('cell', { name: 'rg-app' }).waitFor();
-      await page.getByRole('cell', { name: 'Reader' }).waitFor();
+      const group = emu.state.machine.compute('resourceGroupName');
+      await page.locator('#panel-world').getByRole('cell', { name: group, exact: true }).first().waitFor();
       await page.getByRole('tab', { name: 'Key vaults' }).click();
-      await page.getByRole('cell', { name: 'kv-app' }).waitFor();
+      await page.locator('#panel-vaults').getByRole('cell', { name: vault.name, exact: true }).waitFor();
       const text = (await page.locator('#panel-vaults').textContent()) ?? '';
       assert.match(text, /db-password/);
-      assert.doesNotMatch(text, /hunter2/);
+      assert.match(text, /sample-secret/);
+      assert.doesNotMatch(text, /hunter2|Hello from azimds/);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
-      await listener.app.close();
+      await emu.close();
     }
   });
 });

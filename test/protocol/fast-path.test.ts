@@ -3,7 +3,8 @@
  * token are answered ahead of fastify's router, over real sockets. Every rule still applies to those
  * requests: Azure's checks (Metadata header, X-Forwarded-For, api-version, duplicate parameters), the
  * rate limit, fault injection (a request a rule acts on takes fastify's path, where the rule lives),
- * and the request log with its redaction. Each test also shows which path served the request.
+ * and the request log with its redaction and its details (the dashboard's). Each test also shows
+ * which path served the request.
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
@@ -11,8 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import type { EmulatorState } from '../../src/core/state.js';
 import { imdsErrors } from '../../src/errors.js';
+import { controlListenerSpec } from '../../src/protocols/control/listener.js';
 import { createState, libraryConfig, listenerSpecs } from '../../src/server/emulator.js';
 import { type ListenerSpec, type RunningListener, startListener } from '../../src/server/listener.js';
+import type { RequestDetail } from '../../src/server/request-details.js';
 
 const V = '2025-04-07';
 const INSTANCE = `/metadata/instance?api-version=${V}`;
@@ -166,6 +169,8 @@ describe('fast path: rate limit, faults and the request log', () => {
     const [faulted, n] = await counted(imds, () => imds.get('/metadata/versions'));
     assert.equal(faulted.status, 503);
     assert.equal(n, 0);
+    // Its detail is kept as on the fast path: the fault rule's answer.
+    assert.equal(imds.state.requestDetails.get(imds.state.requestLog.last)?.response.status, 503);
     // The rule is used up: the next request is the fast path's again.
     const [next, m] = await counted(imds, () => imds.get('/metadata/versions'));
     assert.equal(next.status, 200);
@@ -188,6 +193,39 @@ describe('fast path: rate limit, faults and the request log', () => {
     assert.equal(entry?.query.client_secret, '[redacted]');
     assert.equal(entry?.identity, imds.state.identities.current.systemAssigned?.clientId);
     assert.ok(!JSON.stringify(entries).includes('hunter2'));
+  });
+
+  test("keeps a fast-path token request's detail: the token decoded and verified, never whole", async () => {
+    imds.state.clock.advance(10_000);
+    const [res, n] = await counted(imds, () => imds.get(TOKEN, { ...METADATA, 'X-Trace': 'fast' }));
+    assert.equal(res.status, 200);
+    assert.equal(n, 1, 'served on the fast path');
+    const token = (JSON.parse(res.body) as { access_token: string }).access_token;
+    // As the dashboard reads it: GET /logs/:seq on the control API.
+    const control = await startListener(
+      controlListenerSpec(imds.state, { host: '127.0.0.1', port: 0 }),
+      pino({ level: 'silent' }),
+    );
+    let text: string;
+    try {
+      const got = await fetch(`${control.url}/logs/${imds.state.requestLog.last}`);
+      assert.equal(got.status, 200);
+      text = await got.text();
+    } finally {
+      await control.app.close();
+    }
+    assert.ok(!text.includes(token), 'the token is not in the log');
+    const { entry, detail } = JSON.parse(text) as { entry: { path: string }; detail: RequestDetail };
+    assert.equal(entry.path, '/metadata/identity/oauth2/token');
+    assert.ok(detail, 'the fast path kept the detail');
+    assert.equal(detail.request.headers['x-trace'], 'fast');
+    assert.equal(detail.response.status, 200);
+    assert.equal(JSON.parse(detail.response.body as string).access_token, '[token]');
+    assert.equal(detail.tokens.length, 1);
+    assert.equal(detail.tokens[0]?.where, 'response access_token');
+    assert.equal(detail.tokens[0]?.verified, true);
+    assert.equal(detail.tokens[0]?.claims.aud, 'https://vault.azure.net');
+    assert.ok(!text.includes(token.split('.')[2] as string), 'nor its signature');
   });
 });
 

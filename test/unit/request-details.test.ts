@@ -1,7 +1,8 @@
 /**
- * The request log's details (src/server/request-details.ts): headers, bodies and answers kept for the
- * dashboard with every secret redacted and every JWT kept only decoded, also when the same prepared
- * response bytes are sent again (their cleaned form is reused).
+ * The request log's details (src/server/request-details.ts): headers, bodies and answers kept by
+ * reference when the request log records a request, redacted and decoded when read, with every secret
+ * redacted and every JWT kept only decoded, also when the same prepared response bytes are sent again
+ * (their cleaned form is reused); bounded in entries and in bytes.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -12,14 +13,15 @@ import { MemoryKeyStore } from '../../src/core/tokens/key-store.js';
 import { buildListenerApp } from '../../src/server/listener.js';
 import { createLogger } from '../../src/server/logger.js';
 import { prepareResponse, sendPrepared } from '../../src/server/reply.js';
-import { RequestDetails, requestDetailsPlugin } from '../../src/server/request-details.js';
+import { RequestDetails } from '../../src/server/request-details.js';
 import { RequestLog } from '../../src/server/request-log.js';
 
 describe('request details', () => {
   const clock = new EmulatorClock();
   const log = new RequestLog(100, clock);
-  const details = new RequestDetails(2);
   const keys = new MemoryKeyStore(clock, 3600);
+  const details = new RequestDetails(2, () => keys.publicKeys());
+  log.details = details;
   let app: FastifyInstance;
   // A Key Vault-like answer, prepared once and sent as the same bytes every time.
   const secretAnswer = prepareResponse(
@@ -51,7 +53,6 @@ describe('request details', () => {
           },
         },
         plugins: [
-          { plugin: requestDetailsPlugin(details, keys) as never },
           {
             plugin: (async (a: FastifyInstance) => {
               a.get('/secret', async (_request, reply) => sendPrepared(reply, secretAnswer));
@@ -109,5 +110,51 @@ describe('request details', () => {
     await app.inject({ url: '/plain' });
     assert.equal(details.all().length, 2);
     assert.equal(details.get(log.last - 2), undefined);
+  });
+
+  test('is built when first read, then the same detail is returned', async () => {
+    await app.inject({ url: '/secret' });
+    const first = details.get(log.last);
+    assert.ok(first);
+    assert.equal(details.get(log.last), first);
+  });
+});
+
+describe('request details: memory', () => {
+  const clock = new EmulatorClock();
+  const keys = new MemoryKeyStore(clock, 3600);
+  // What `keep()` reads of a response: the prepared response written on it.
+  const sent = (bytes: number) =>
+    ({
+      azimdsSent: prepareResponse(200, 'text/plain', Buffer.alloc(bytes, 'a')),
+      headersSent: true,
+    }) as never;
+
+  test('holds at most maxBytes, dropping the oldest requests first (never the newest)', () => {
+    const details = new RequestDetails(100, () => keys.publicKeys(), 10_000);
+    for (let seq = 1; seq <= 20; seq++) details.keep(seq, { host: 'x' }, undefined, sent(1000));
+    assert.ok(details.bytes <= 10_000, `${details.bytes} bytes`);
+    assert.ok(details.get(20), 'the newest is kept');
+    assert.equal(details.get(1), undefined, 'the oldest went first');
+    const kept = details.all();
+    assert.ok(kept.length > 1 && kept.length < 20, `${kept.length} kept`);
+    assert.deepEqual(
+      kept.map((d) => d.seq),
+      Array.from({ length: kept.length }, (_, i) => 21 - kept.length + i),
+    );
+    // One answer larger than the bound is still kept, alone.
+    details.keep(21, {}, undefined, sent(50_000));
+    assert.deepEqual(
+      details.all().map((d) => d.seq),
+      [21],
+    );
+    assert.match(details.get(21)?.response.body ?? '', /… \[cut\]$/);
+  });
+
+  test('size 0 keeps nothing', () => {
+    const details = new RequestDetails(0, () => keys.publicKeys());
+    details.keep(1, {}, undefined, sent(10));
+    assert.equal(details.get(1), undefined);
+    assert.equal(details.bytes, 0);
   });
 });

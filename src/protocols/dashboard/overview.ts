@@ -43,6 +43,7 @@ export function overview(state: EmulatorState): DashboardOverview {
   ];
   const vm: Record<string, unknown> = {};
   for (const field of fields) vm[field] = machine.compute(field as never);
+  // Seam for the fleet: when `state.fleet` exists, list its VMs here (one row each), not only `state.machine`.
   return {
     vms: [vm],
     tenantId: identities.tenantId,

@@ -42,12 +42,13 @@ export const DASHBOARD_PANELS: readonly DashboardPanel[] = [
   { id: 'events', title: 'Scheduled events', source: '/events', view: 'events' },
   { id: 'faults', title: 'Faults', source: '/faults', view: 'faults' },
   { id: 'clock', title: 'Clock', source: '/clock', view: 'clock' },
-  // Surfaces built on other branches: shown once their control API endpoint answers.
+  // Surfaces that plug in: shown when their control API endpoint exists (control/world.ts, control/key-vault.ts).
   { id: 'world', title: 'ARM world', source: '/world', view: 'tables', optional: true, refreshMs: 5000 },
   {
     id: 'vaults',
     title: 'Key vaults',
-    source: '/vaults',
+    // Secret names, versions and attributes: the endpoint never returns a value (and `value` stays hidden).
+    source: '/key-vault/vaults',
     view: 'tables',
     optional: true,
     hidden: ['value'],
