@@ -55,3 +55,42 @@ export function randomSerialNumber(): string {
   bytes[0] = (bytes[0] as number) & 0x7f;
   return bytes.toString('hex');
 }
+
+/** A day in milliseconds (certificate validity arithmetic). */
+export const DAY_MS = 86_400_000;
+
+/**
+ * A self-signed CA certificate of azimds's (attestation, local proxy CA): `commonName` in organization
+ * `azimds`, valid from a day before `now` for `validityDays`, CA:TRUE (critical; `pathLenConstraint` when
+ * given), keyCertSign + cRLSign, a subject key identifier. Signed with `signingKey` (SHA-256).
+ */
+export function createCaCertificate(options: {
+  publicKey: KeyObject;
+  signingKey: forge.pki.rsa.PrivateKey;
+  commonName: string;
+  now: number;
+  validityDays: number;
+  pathLenConstraint?: number;
+}): forge.pki.Certificate {
+  const { now } = options;
+  return createCertificate({
+    publicKey: options.publicKey,
+    signingKey: options.signingKey,
+    subject: [
+      { name: 'commonName', value: options.commonName },
+      { name: 'organizationName', value: 'azimds' },
+    ],
+    notBefore: now - DAY_MS,
+    notAfter: now + options.validityDays * DAY_MS,
+    extensions: [
+      {
+        name: 'basicConstraints',
+        cA: true,
+        ...(options.pathLenConstraint === undefined ? {} : { pathLenConstraint: options.pathLenConstraint }),
+        critical: true,
+      },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      { name: 'subjectKeyIdentifier' },
+    ],
+  });
+}

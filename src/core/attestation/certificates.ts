@@ -1,14 +1,13 @@
 import { createPrivateKey, generateKeyPair, type KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { createCertificate, forgePrivateKey } from '../x509.js';
+import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey } from '../x509.js';
 
 /**
  * X.509 for attested data: the emulator's CA and the leaf certificate that signs (built by core/x509.ts).
  */
 
 const generateRsa = promisify(generateKeyPair);
-const DAY_MS = 86_400_000;
 
 /** A certificate with its private key. */
 export interface KeyPairWithCertificate {
@@ -56,20 +55,12 @@ export function loadCa(certificateText: string, privateKeyPem: string): KeyPairW
 export async function generateCa(now: number): Promise<KeyPairWithCertificate> {
   const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048 });
   const forgeKey = forgePrivateKey(privateKey);
-  const cert = createCertificate({
+  const cert = createCaCertificate({
     publicKey,
     signingKey: forgeKey,
-    subject: [
-      { name: 'commonName', value: 'azimds Attestation CA (development only, not Microsoft)' },
-      { name: 'organizationName', value: 'azimds' },
-    ],
-    notBefore: now - DAY_MS,
-    notAfter: now + 3650 * DAY_MS,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ],
+    commonName: 'azimds Attestation CA (development only, not Microsoft)',
+    now,
+    validityDays: 3650,
   });
   return { certificate: cert, certificatePem: pemOf(cert), key: privateKey, forgeKey };
 }

@@ -9,10 +9,9 @@ import type { Config } from '../../config/schema.js';
 import { AzimdsError } from '../../errors.js';
 import { type KeyPairWithCertificate, loadCa } from '../attestation/certificates.js';
 import { resolveDataDir, withFileLock, writePrivateFileAtomic } from '../data-dir.js';
-import { createCertificate, forgePrivateKey } from '../x509.js';
+import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey } from '../x509.js';
 import { systemRootsPem } from './system-roots.js';
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /** Where the CA comes from: the files of `proxy.ca`, or generated once below `dataDir`. */
@@ -223,20 +222,13 @@ export function localCaOf(config: Config): LocalCa {
 function generateLocalCa(now: number): KeyPairWithCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const forgeKey = forgePrivateKey(privateKey);
-  const cert = createCertificate({
+  const cert = createCaCertificate({
     publicKey,
     signingKey: forgeKey,
-    subject: [
-      { name: 'commonName', value: 'azimds local CA (development only, not Microsoft)' },
-      { name: 'organizationName', value: 'azimds' },
-    ],
-    notBefore: now - DAY_MS,
-    notAfter: now + DEFAULTS.proxy.ca.validityDays * DAY_MS,
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ],
+    commonName: 'azimds local CA (development only, not Microsoft)',
+    now,
+    validityDays: DEFAULTS.proxy.ca.validityDays,
+    pathLenConstraint: 0,
   });
   const certificatePem = pemOf(cert);
   return { certificate: cert, certificatePem, key: privateKey, forgeKey };
