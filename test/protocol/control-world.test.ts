@@ -20,7 +20,8 @@ after(() => azimds.close());
 async function control(method: string, path: string, body?: unknown) {
   const res = await fetch(`${azimds.urls.control}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // As the CLI does: the control listener refuses body-less changes without its header (docs/control-api.md).
+    headers: body === undefined ? { 'x-azimds-control': '1' } : { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
