@@ -57,6 +57,8 @@ export async function startEmulatorProcess(extra: Record<string, unknown> = {}):
     dataDir: join(dir, 'data'),
     imds: { port: imdsPort },
     control: { port: controlPort },
+    // Its own free port (IMDS + 2 could be taken); nothing leaves the machine (docs/proxy.md).
+    proxy: { port: await freePort(), passthrough: false },
     identity: { userAssigned: [{ name: 'id-fuzz-a' }, { name: 'id-fuzz-b' }] },
     platforms: { arc: { tokenDir: join(dir, 'arc-tokens') } },
   };

@@ -177,12 +177,44 @@ export const SURFACES: readonly Surface[] = [
       '/identities',
       '/logs',
       '/attestation',
+      '/dashboard',
+      '/dashboard/overview',
+      '/dashboard/tokens',
+      '/world',
+      '/world/role-assignments',
+      '/key-vault/vaults',
+      '/vms',
     ],
     clientHeaders: () => ({ 'content-type': 'application/json' }),
     errorShape: nestedErrorShape,
     soak: [{ path: '/logs?limit=5', expect: [200] }],
   },
-  // Surfaces landing in parallel (proxy, arm, keyVault, entra, dashboard) are one entry each here.
+  {
+    // Resource Manager's direct endpoint (docs/arm.md): ARM's `{"error":{"code","message"}}`.
+    name: 'arm',
+    tls: true,
+    routes: [
+      '/subscriptions',
+      '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups',
+      '/tenants',
+      '/metadata/endpoints',
+      '/providers/Microsoft.Authorization/roleDefinitions',
+    ],
+    clientHeaders: () => ({ Authorization: 'Bearer x.y.z', 'content-type': 'application/json' }),
+    config: (port) => ({ arm: { port } }),
+    errorShape: nestedErrorShape,
+  },
+  {
+    // Key Vault's direct endpoint (docs/key-vault.md): Key Vault's `{"error":{"code","message"}}`.
+    name: 'key-vault',
+    tls: true,
+    routes: ['/secrets', '/secrets/sample-secret', '/secrets/sample-secret/versions', '/deletedsecrets'],
+    clientHeaders: () => ({ Authorization: 'Bearer x.y.z', 'content-type': 'application/json' }),
+    config: (port) => ({ keyVault: { port } }),
+    errorShape: nestedErrorShape,
+  },
+  // The proxy is not fuzzed with raw bytes here: what it does not emulate it tunnels to the network
+  // (test/protocol/proxy.test.ts covers its refusals); its emulated hosts are the surfaces above.
 ];
 
 /** The fixed secrets the fuzz config gives the platforms (so requests can carry the right one). */

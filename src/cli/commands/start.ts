@@ -76,7 +76,12 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
 
 function banner(emulator: EmulatorHandle, envFlags = ''): string {
   const newest = NEWEST_IMDS_VERSIONS[0];
-  const lines = [`azimds ${VERSION}: Azure IMDS, managed identity, ARM, Key Vault and Entra, emulated`, '', ...machineLines(emulator, envFlags), ''];
+  const lines = [
+    `azimds ${VERSION}: Azure IMDS, managed identity, ARM, Key Vault and Entra, emulated`,
+    '',
+    ...machineLines(emulator, envFlags),
+    '',
+  ];
   if (emulator.urls.imds) {
     lines.push(
       `  IMDS  ${emulator.urls.imds}/metadata/instance?api-version=${newest}   (header Metadata: true)`,

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../config/defaults.js';
 import type { Config } from '../../config/schema.js';
 import type { EmulatorState } from '../../core/state.js';
-import { armError, armErrors, armFaultError } from '../../errors.js';
+import { armError, armErrors, armFaultError, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { armPlugin } from './plugin.js';
 
@@ -34,6 +34,8 @@ export function armListenerSpec(state: EmulatorState): ListenerSpec {
       notFound: (request) => armErrors.noRoute(request.method, request.url.split('?')[0] ?? '/'),
       internal: () => armError500,
       fault: (_request, status, retryAfter) => armFaultError(status, retryAfter),
+      // Host guard, timeouts and parser-level refusals in ARM's shape.
+      refused: (status, message) => armError(status, statusCode(status), message),
     },
     // The direct endpoint speaks TLS with the local CA's leaf (any name by SNI; `host` without SNI).
     serverOptions: {

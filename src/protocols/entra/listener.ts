@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
-import { internalServerError } from '../../errors.js';
+import { internalServerError, oauthRefusal } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { oidcPlugin } from '../oidc/plugin.js';
 import { PUBLIC_CLOUD_HOSTS } from './instance-discovery.js';
@@ -47,7 +47,8 @@ export function entraListenerSpec(
       { plugin: oidcPlugin as never, options: { state, baseUrl } },
       { plugin: entraPlugin as never, options: { state, baseUrl } },
     ],
-    errors: { notFound: () => entraNotFound, internal: () => internalServerError },
+    // Host guard, timeouts and parser-level refusals in OAuth's shape, as Entra answers.
+    errors: { notFound: () => entraNotFound, internal: () => internalServerError, refused: oauthRefusal },
     ...(overrides.serverOptions ? { serverOptions: overrides.serverOptions } : {}),
   };
 }

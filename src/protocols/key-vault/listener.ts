@@ -1,5 +1,5 @@
 import type { EmulatorState } from '../../core/state.js';
-import { keyVaultError, keyVaultErrors } from '../../errors.js';
+import { keyVaultError, keyVaultErrors, statusCode } from '../../errors.js';
 import type { ListenerSpec } from '../../server/listener.js';
 import { KEY_VAULT_HEADERS, keyVaultPlugin } from './plugin.js';
 
@@ -34,6 +34,8 @@ export function keyVaultListenerSpec(state: EmulatorState): ListenerSpec {
     plugins: [{ plugin: keyVaultPlugin as never, options: { state } }],
     headers: KEY_VAULT_HEADERS,
     errors: {
+      // Host guard, timeouts and parser-level refusals in Key Vault's shape.
+      refused: (status, message) => keyVaultError(status, statusCode(status), message),
       notFound: () => keyVaultErrors.notFound,
       internal: () => keyVaultErrors.internal,
       fault: (_request, status, retryAfter) => {
