@@ -18,6 +18,11 @@ import { assertCliBuilt, ROOT } from '../support/cli.js';
 const TIMEOUT_MS = 30_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'azimds-signals-'));
+const imdsOnly = join(dir, 'imds-only.json');
+writeFileSync(
+  imdsOnly,
+  JSON.stringify({ control: { enabled: false }, proxy: { enabled: false }, arm: { enabled: false } }),
+);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A project with azimds installed (linked) and a script shaped like azimds's own `npm start`. */
@@ -65,14 +70,33 @@ async function until(what: string, condition: () => Promise<boolean>): Promise<v
 async function startAndKill(proj: string, args: string[], port: number, name: string): Promise<void> {
   const child: ChildProcess = spawn('npm', args, {
     cwd: proj,
-    env: { ...process.env, AZIMDS_DATA_DIR: join(dir, `data-${name}`), AZIMDS_PORT: String(port) },
-    stdio: 'ignore',
+    env: {
+      ...process.env,
+      AZIMDS_DATA_DIR: join(dir, `data-${name}`),
+      AZIMDS_PORT: String(port),
+      // IMDS alone: the other listeners' ports (IMDS + 1, + 2, + 3) are not checked free here.
+      AZIMDS_CONFIG: imdsOnly,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
     // Its own process group, so that whatever happens the group can be cleaned up below.
     detached: true,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      gone = true;
+      resolve();
+    }),
+  );
   try {
-    await until(`${name} answers on ${port}`, () => answers(port));
+    await until(`${name} answers on ${port}`, async () => {
+      if (gone) throw new Error(`${name} exited before answering: ${stderr}`);
+      return answers(port);
+    });
     child.kill('SIGTERM'); // kill $!
     await until(`${name} stops answering after kill`, async () => !(await answers(port)));
     await exited;
