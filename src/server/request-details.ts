@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { SigningKey } from '../core/tokens/keys.js';
 import { summarizeToken, type TokenSummary } from '../core/tokens/token-summary.js';
 import { redactUrl } from './request-log.js';
+import { shedOldest } from './ring-shedding.js';
 
 /** A JWT seen in a request or its answer, as the log keeps it: decoded, never the token. */
 export interface LoggedToken extends TokenSummary {
@@ -158,14 +159,13 @@ export class RequestDetails {
 
   // Drops the oldest requests (never the newest, `seq`) until the kept ones fit in maxBytes.
   #shed(seq: number): void {
-    let oldest = Math.max(this.#oldest, seq - this.#size);
-    while (this.#bytes > this.#maxBytes && oldest < seq - 1) {
-      oldest++;
-      const slot = this.#slots[oldest % this.#size];
-      if (slot === undefined || slot.seq !== oldest) continue;
-      this.#drop(slot);
-    }
-    this.#oldest = oldest;
+    this.#oldest = shedOldest(
+      this.#slots,
+      this.#oldest,
+      seq,
+      () => this.#bytes > this.#maxBytes,
+      (slot) => this.#drop(slot),
+    );
   }
 
   #drop(slot: Slot): void {

@@ -2,6 +2,7 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { RequestDetails } from './request-details.js';
 import { requestVmName } from './request-vm.js';
+import { shedOldest } from './ring-shedding.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -228,17 +229,18 @@ export class RequestLog {
 
   // Drops the oldest entries (never the newest, `seq`) until the kept ones fit in maxBytes.
   #shed(seq: number): void {
-    let oldest = Math.max(this.#oldest, seq - this.#size);
-    while (this.#bytes > this.#maxBytes && oldest < seq - 1) {
-      oldest++;
-      const slot = this.#slots[oldest % this.#size];
-      if (slot === undefined || slot.seq !== oldest) continue;
-      this.#bytes -= slot.bytes;
-      slot.url = '';
-      slot.client = '';
-      slot.bytes = 0;
-    }
-    this.#oldest = oldest;
+    this.#oldest = shedOldest(
+      this.#slots,
+      this.#oldest,
+      seq,
+      () => this.#bytes > this.#maxBytes,
+      (slot) => {
+        this.#bytes -= slot.bytes;
+        slot.url = '';
+        slot.client = '';
+        slot.bytes = 0;
+      },
+    );
   }
 
   /**
