@@ -1,4 +1,4 @@
-import { BACKDATE_SECONDS, opaque } from '../tokens/claims.js';
+import { leadingClaims, opaque } from '../tokens/claims.js';
 import type { ServicePrincipal } from './service-principal.js';
 
 /** How the client authenticated: `1` a client secret, `2` a certificate or a federated assertion. */
@@ -27,15 +27,7 @@ export interface AppTokenInput {
  */
 export function appTokenClaims(input: AppTokenInput): Record<string, unknown> {
   const { principal, resource, version, issuer, authentication, now, lifetimeSeconds } = input;
-  const issuedAt = now - BACKDATE_SECONDS;
-  const common = {
-    aud: resource,
-    iss: issuer,
-    iat: issuedAt,
-    nbf: issuedAt,
-    exp: now + lifetimeSeconds,
-    aio: opaque(42),
-  };
+  const common = leadingClaims(resource, issuer, now, lifetimeSeconds);
   const tail = {
     idtyp: 'app',
     oid: principal.principalId,

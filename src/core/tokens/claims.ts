@@ -36,15 +36,9 @@ export interface ClaimsInput {
  */
 export function accessTokenClaims(input: ClaimsInput): Record<string, unknown> {
   const { identity, resource, issuer, now, lifetimeSeconds } = input;
-  const issuedAt = now - BACKDATE_SECONDS;
   const firstParty = isFirstPartyResource(resource);
   return {
-    aud: resource,
-    iss: issuer,
-    iat: issuedAt,
-    nbf: issuedAt,
-    exp: now + lifetimeSeconds,
-    aio: opaque(42),
+    ...leadingClaims(resource, issuer, now, lifetimeSeconds),
     appid: identity.clientId,
     appidacr: '2',
     azp: identity.clientId,
@@ -57,6 +51,23 @@ export function accessTokenClaims(input: ClaimsInput): Record<string, unknown> {
     uti: opaque(16),
     ver: '1.0',
     ...(firstParty ? { xms_mirid: identity.resourceId } : {}),
+  };
+}
+
+/**
+ * The claims every Entra access token starts with, in Entra's order: `aud` (the resource as requested),
+ * `iss`, `iat` = `nbf` = `now` − 5 min, `exp` = `now` + lifetime (epoch seconds), `aio` (opaque).
+ * Shared by managed-identity tokens (above) and app-only tokens (core/directory/claims.ts).
+ */
+export function leadingClaims(resource: string, issuer: string, now: number, lifetimeSeconds: number) {
+  const issuedAt = now - BACKDATE_SECONDS;
+  return {
+    aud: resource,
+    iss: issuer,
+    iat: issuedAt,
+    nbf: issuedAt,
+    exp: now + lifetimeSeconds,
+    aio: opaque(42),
   };
 }
 
