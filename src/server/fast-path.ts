@@ -111,8 +111,8 @@ export class FastPath {
    */
   constructor(readonly internal: (error: unknown, res: ServerResponse) => void) {}
 
-  readonly #exact = new Map<string, FastHandler>();
-  readonly #prefixes: Array<[string, FastHandler]> = [];
+  readonly #exact = new Map<string, FastRoute>();
+  readonly #prefixes: FastRoute[] = [];
   readonly #diverts: Array<(request: IncomingMessage) => boolean> = [];
   readonly #gates: Array<(request: IncomingMessage) => WireError | undefined> = [];
   /** Requests served on the fast path so far (tests show a request took it). */
@@ -120,8 +120,8 @@ export class FastPath {
 
   /** Serves `path` exactly (or, with `wildcard`, every path under `path/`). */
   add(path: string, handler: FastHandler, wildcard = false): void {
-    this.#exact.set(path, handler);
-    if (wildcard) this.#prefixes.push([`${path}/`, handler]);
+    this.#exact.set(path, { prefix: path, handler });
+    if (wildcard) this.#prefixes.push({ prefix: `${path}/`, handler });
   }
 
   /**
@@ -155,34 +155,42 @@ export class FastPath {
   }
 
   /**
-   * The route and `rest` for a request the fast path serves, or undefined for fastify's path: a route
-   * of the table, GET without a body, a path the router would not decode (no `%`, `;`, `#`), no
-   * concern that acts on it (`divert`) and no gate that rejects it.
+   * The route for a request the fast path serves, or undefined for fastify's path: a route of the
+   * table, GET without a body, a path the router would not decode (no `%`, `;`, `#` after a wildcard
+   * route's prefix), no concern that acts on it (`divert`) and no gate that rejects it. The route's
+   * `rest` is `path.slice(route.prefix.length)` (`''` for an exact match). Allocates nothing: this
+   * runs on every request of the listener.
    */
-  match(request: IncomingMessage, path: string): [FastHandler, string] | undefined {
+  match(request: IncomingMessage, path: string): FastRoute | undefined {
     if (request.method !== 'GET') return undefined;
     const headers = request.headers;
     if (headers['transfer-encoding'] !== undefined) return undefined;
     const length = headers['content-length'];
     if (length !== undefined && length !== '0') return undefined;
-    let found: [FastHandler, string] | undefined;
-    const exact = this.#exact.get(path);
-    if (exact !== undefined) found = [exact, ''];
-    else {
-      for (const [prefix, handler] of this.#prefixes) {
-        if (!path.startsWith(prefix)) continue;
-        const rest = path.slice(prefix.length);
-        if (/[%;#]/.test(rest)) return undefined;
-        found = [handler, rest];
+    let found = this.#exact.get(path);
+    if (found === undefined) {
+      for (const route of this.#prefixes) {
+        if (!path.startsWith(route.prefix)) continue;
+        if (UNDECODED.test(path)) return undefined;
+        found = route;
         break;
       }
       if (found === undefined) return undefined;
     }
     for (const divert of this.#diverts) if (divert(request)) return undefined;
-    if (this.#gates.length > 0 && this.checkGates(request) !== undefined) return undefined;
+    for (const check of this.#gates) if (check(request) !== undefined) return undefined;
     this.served++;
     return found;
   }
+}
+
+/** Characters the router decodes or cuts at: a path holding one takes fastify's path. */
+const UNDECODED = /[%;#]/;
+
+/** A route of the fast path's table: `prefix` is its path (exact) or its path plus `/` (wildcard). */
+export interface FastRoute {
+  readonly prefix: string;
+  readonly handler: FastHandler;
 }
 
 /**

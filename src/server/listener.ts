@@ -194,39 +194,45 @@ function serveFastPath(app: FastifyInstance, spec: ListenerSpec, fastPath: FastP
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const found = fastPath.match(req, q < 0 ? url : url.slice(0, q));
-    if (found === undefined) return general(req, res);
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = fastPath.match(req, path);
+    if (route === undefined) return general(req, res);
     const start = performance.now();
-    const ip = req.socket.remoteAddress ?? '';
     const exchange = new Exchange(
       'GET',
       url,
       parseQuery(q < 0 ? '' : url.slice(q + 1)),
       req.headers,
-      ip,
+      req.socket.remoteAddress ?? '',
       res,
     );
-    const done = runHandler(found[0], exchange, found[1], (error) => fastPath.internal(error, res));
+    const rest = path.length === route.prefix.length ? '' : path.slice(route.prefix.length);
+    const done = runHandler(route.handler, exchange, rest, (error) => fastPath.internal(error, res));
     if (requestLog === undefined || requestLog.size === 0) return;
-    const record = () => {
-      requestLog.record(
-        surface,
-        'GET',
-        url,
-        ip,
-        res.headersSent ? res.statusCode : null,
-        performance.now() - start,
-        exchange.identity,
-        undefined,
-        undefined,
-        requestVmName(req),
-      );
-      // The dashboard's detail (server/request-details.ts), as the log controller keeps it on fastify's path.
-      requestLog.details?.keep(requestLog.last, req.headers, undefined, res);
-    };
-    if (done === undefined) record();
-    else void done.then(record);
+    if (done === undefined) recordFast(requestLog, surface, exchange, start);
+    else void done.then(() => recordFast(requestLog, surface, exchange, start));
   });
+}
+
+/**
+ * Records a request the fast path served in the request log, and its detail for the dashboard
+ * (server/request-details.ts), as the log controller does on fastify's path.
+ */
+function recordFast(requestLog: RequestLog, surface: string, exchange: Exchange, start: number): void {
+  const res = exchange.res;
+  requestLog.record(
+    surface,
+    'GET',
+    exchange.url,
+    exchange.ip,
+    res.headersSent ? res.statusCode : null,
+    performance.now() - start,
+    exchange.identity,
+    undefined,
+    undefined,
+    requestVmName(res.req),
+  );
+  requestLog.details?.keep(requestLog.last, exchange.headers, undefined, res);
 }
 
 /** Builds and binds a listener; a port in use or an address that does not exist becomes `LISTEN_FAILED`. */
