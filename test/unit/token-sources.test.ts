@@ -457,6 +457,39 @@ describe('the cache in front of real sources', () => {
     clock.advance(400 * 1000); // 200 s left: no longer worth handing out
     assert.equal((await cache.getToken(req)).ok, false);
   });
+
+  test('peek answers each (identity, resource) with its own token and forgets what was cleared or evicted', async () => {
+    const clock = new EmulatorClock();
+    const source = fakeSource('real', (n) => oneHourToken(`t${n}`, clock));
+    const cache = new CachingTokenProvider(source.provider, {
+      clock,
+      refreshBeforeSeconds: 900,
+      maxEntries: 2,
+    });
+    const vault = { identity, resource: 'https://vault.azure.net' };
+    const arm = { identity, resource: 'https://management.azure.com/' };
+    const other = { identity: { ...identity, principalId: 'another-principal' }, resource: vault.resource };
+    assert.equal(cache.peek(vault), undefined);
+    await cache.getToken(vault);
+    await cache.getToken(arm);
+    // Alternating lookups: the remembered last entry never answers for another key.
+    assert.equal(cache.peek(vault)?.accessToken, 't1');
+    assert.equal(cache.peek(vault)?.accessToken, 't1');
+    assert.equal(cache.peek(arm)?.accessToken, 't2');
+    assert.equal(cache.peek(other), undefined);
+    assert.equal(cache.peek(vault)?.accessToken, 't1');
+    // A third pair evicts the oldest tenth (the vault token): peek must not keep answering it.
+    await cache.getToken(other);
+    assert.equal(cache.peek(vault), undefined);
+    assert.equal(cache.peek(other)?.accessToken, 't3');
+    cache.clear();
+    assert.equal(cache.peek(other), undefined);
+    // Expired: due for refresh, so peek has nothing to hand out.
+    await cache.getToken(arm);
+    assert.ok(cache.peek(arm));
+    clock.advance(3600 * 1000);
+    assert.equal(cache.peek(arm), undefined);
+  });
 });
 
 describe('upstream answers', () => {

@@ -52,6 +52,10 @@ export class CachingTokenProvider implements TokenProvider {
   readonly #options: TokenCacheOptions;
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
+  // The entry `peek` found last and its key's parts (see `peek`).
+  #last: Entry | undefined = undefined;
+  #lastPrincipal = '';
+  #lastResource = '';
 
   constructor(inner: TokenProvider, options: TokenCacheOptions) {
     this.name = inner.name;
@@ -97,13 +101,26 @@ export class CachingTokenProvider implements TokenProvider {
   /** The cached token for the request if it is still good (synchronous; undefined on `bypassCache`). */
   peek(request: TokenRequest): AccessToken | undefined {
     if (request.bypassCache) return undefined;
-    const token = this.#entries.get(`${request.identity.principalId}\n${request.resource}`)?.token;
+    const principalId = request.identity.principalId;
+    const resource = request.resource;
+    // A client repeating its request (the common case under load) hits the last entry looked up
+    // without building and hashing the key string; `#delete` and `clear` forget it.
+    let entry = this.#last;
+    if (entry === undefined || principalId !== this.#lastPrincipal || resource !== this.#lastResource) {
+      entry = this.#entries.get(`${principalId}\n${resource}`);
+      if (entry === undefined) return undefined;
+      this.#last = entry;
+      this.#lastPrincipal = principalId;
+      this.#lastResource = resource;
+    }
+    const token = entry.token;
     return token && this.#fresh(token) ? token : undefined;
   }
 
   /** Forgets every cached token (e.g. after the identities changed). */
   clear(): void {
     this.#entries.clear();
+    this.#last = undefined;
     this.#bytes = 0;
   }
 
@@ -136,6 +153,7 @@ export class CachingTokenProvider implements TokenProvider {
 
   #delete(key: string, entry: Entry): void {
     this.#entries.delete(key);
+    if (this.#last === entry) this.#last = undefined;
     this.#bytes -= entry.bytes;
   }
 

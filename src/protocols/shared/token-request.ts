@@ -27,6 +27,9 @@ export function selectorsFrom(params: Params, names: SelectorNames): IdentitySel
  */
 const IDENTITY_PARAMETERS = new Set(['clientid', 'objectid', 'principalid', 'msiresid', 'miresid']);
 
+/** Parameter names seen that select no identity (exactly as sent). */
+const PLAIN_PARAMETERS = new Set<string>();
+
 /**
  * The first identity-selecting parameter in `params` (non-empty) that this platform does not take under
  * `names`, or undefined. A platform must refuse such a request instead of answering with its default
@@ -35,7 +38,12 @@ const IDENTITY_PARAMETERS = new Set(['clientid', 'objectid', 'principalid', 'msi
  */
 export function foreignSelector(params: Params, names: SelectorNames): string | undefined {
   for (const key in params) {
-    if (!IDENTITY_PARAMETERS.has(key.replaceAll('_', '').toLowerCase())) continue;
+    if (PLAIN_PARAMETERS.has(key)) continue;
+    if (!IDENTITY_PARAMETERS.has(key.replaceAll('_', '').toLowerCase())) {
+      // Remembered (boundedly), so `api-version` and `resource` cost one lookup per request.
+      if (PLAIN_PARAMETERS.size < 256) PLAIN_PARAMETERS.add(key);
+      continue;
+    }
     if (names.some(([name]) => name === key)) continue;
     const value = param(params, key);
     if (value !== undefined && value !== '') return key;
