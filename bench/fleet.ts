@@ -7,14 +7,17 @@
  * Target: ratio ≥ 0.95 (no lower than with one VM, within noise); start < 2 s; idle RSS < 150 MB.
  */
 import {
+  alternate,
   CORES,
   median,
   pin,
-  runLoad,
+  round,
   type Scenario,
   ServerProcess,
   type Settings,
   scenario,
+  targetConnections,
+  targetOf,
 } from './harness.js';
 
 const PATH = '/metadata/instance?api-version=2025-04-07';
@@ -44,29 +47,17 @@ export async function compareFleet(settings: Settings): Promise<FleetComparison>
   try {
     await new Promise((r) => setTimeout(r, 500));
     const memory = (await fleet.ask('memory', 'memory')) as unknown as { rss: number };
-    const target = (server: ServerProcess, surface: 'imds' | 'proxy') => {
-      const url = new URL((server.ready.urls as Record<string, string>)[surface] ?? '');
-      return { host: url.hostname, port: Number(url.port) };
-    };
-    const connections = settings.loads.find((l) => l.target)?.connections ?? 32;
+    const load = { generator: 'node', connections: targetConnections(settings) } as const;
     let errors = 0;
-    const round = async (to: { host: string; port: number }, s: Scenario, ms: number) => {
-      const r = await runLoad(to, s, ms, connections, settings.maxRequestsPerRound);
+    /** req/s of one round of `s` sent to `server`'s IMDS or proxy listener. */
+    const rps = async (server: ServerProcess, surface: 'imds' | 'proxy', s: Scenario, ms: number) => {
+      const to = targetOf((server.ready.urls as Record<string, string>)[surface]);
+      const r = await round(server, to, s, ms, settings, load);
       errors += r.errors;
-      return (r.requests / r.elapsedMs) * 1000;
+      return r.rps;
     };
     const compare = async (a: () => Promise<number>, b: () => Promise<number>) => {
-      const as: number[] = [];
-      const bs: number[] = [];
-      for (let i = 0; i < settings.rounds; i++) {
-        if (i % 2 === 0) {
-          as.push(await a());
-          bs.push(await b());
-        } else {
-          bs.push(await b());
-          as.push(await a());
-        }
-      }
+      const { a: as, b: bs } = await alternate(settings.rounds, a, b);
       return { a: median(as), b: median(bs) };
     };
     const direct = scenario('instance document', PATH);
@@ -75,20 +66,20 @@ export async function compareFleet(settings: Settings): Promise<FleetComparison>
         headers: { Host: '169.254.169.254', Metadata: 'true', 'Proxy-Authorization': named(vm) },
       });
     const fleetVm = `azimds-vm-${String(FLEET_SIZE / 2).padStart(String(FLEET_SIZE).length, '0')}`;
-    await round(target(single, 'imds'), direct, settings.warmupMs);
-    await round(target(fleet, 'imds'), direct, settings.warmupMs);
+    await rps(single, 'imds', direct, settings.warmupMs);
+    await rps(fleet, 'imds', direct, settings.warmupMs);
     const d = await compare(
-      () => round(target(single, 'imds'), direct, settings.roundMs),
-      () => round(target(fleet, 'imds'), direct, settings.roundMs),
+      () => rps(single, 'imds', direct, settings.roundMs),
+      () => rps(fleet, 'imds', direct, settings.roundMs),
     );
     const plain = scenario('instance document through the proxy', `http://169.254.169.254${PATH}`, {
       headers: { Host: '169.254.169.254', Metadata: 'true' },
     });
-    await round(target(single, 'proxy'), plain, settings.warmupMs);
-    await round(target(fleet, 'proxy'), proxied(fleetVm), settings.warmupMs);
+    await rps(single, 'proxy', plain, settings.warmupMs);
+    await rps(fleet, 'proxy', proxied(fleetVm), settings.warmupMs);
     const p = await compare(
-      () => round(target(single, 'proxy'), plain, settings.roundMs),
-      () => round(target(fleet, 'proxy'), proxied(fleetVm), settings.roundMs),
+      () => rps(single, 'proxy', plain, settings.roundMs),
+      () => rps(fleet, 'proxy', proxied(fleetVm), settings.roundMs),
     );
     return {
       directRatio: d.b / d.a,
