@@ -7,9 +7,8 @@
  * Target: ratio ≥ 0.95 (no lower than with one VM, within noise); start < 2 s; idle RSS < 150 MB.
  */
 import {
-  alternate,
   CORES,
-  median,
+  measurePair,
   pin,
   round,
   type Scenario,
@@ -48,47 +47,28 @@ export async function compareFleet(settings: Settings): Promise<FleetComparison>
     await new Promise((r) => setTimeout(r, 500));
     const memory = (await fleet.ask('memory', 'memory')) as unknown as { rss: number };
     const load = { generator: 'node', connections: targetConnections(settings) } as const;
-    let errors = 0;
-    /** req/s of one round of `s` sent to `server`'s IMDS or proxy listener. */
-    const rps = async (server: ServerProcess, surface: 'imds' | 'proxy', s: Scenario, ms: number) => {
-      const to = targetOf((server.ready.urls as Record<string, string>)[surface]);
-      const r = await round(server, to, s, ms, settings, load);
-      errors += r.errors;
-      return r.rps;
-    };
-    const compare = async (a: () => Promise<number>, b: () => Promise<number>) => {
-      const { a: as, b: bs } = await alternate(settings.rounds, a, b);
-      return { a: median(as), b: median(bs) };
-    };
+    /** One round of `s` sent to `server`'s IMDS or proxy listener. */
+    const on = (server: ServerProcess, surface: 'imds' | 'proxy', s: Scenario) => (ms: number) =>
+      round(server, targetOf((server.ready.urls as Record<string, string>)[surface]), s, ms, settings, load);
     const direct = scenario('instance document', PATH);
     const proxied = (vm: string) =>
       scenario(`instance document as ${vm}`, `http://169.254.169.254${PATH}`, {
         headers: { Host: '169.254.169.254', Metadata: 'true', 'Proxy-Authorization': named(vm) },
       });
     const fleetVm = `azimds-vm-${String(FLEET_SIZE / 2).padStart(String(FLEET_SIZE).length, '0')}`;
-    await rps(single, 'imds', direct, settings.warmupMs);
-    await rps(fleet, 'imds', direct, settings.warmupMs);
-    const d = await compare(
-      () => rps(single, 'imds', direct, settings.roundMs),
-      () => rps(fleet, 'imds', direct, settings.roundMs),
-    );
+    const d = await measurePair(settings, on(single, 'imds', direct), on(fleet, 'imds', direct));
     const plain = scenario('instance document through the proxy', `http://169.254.169.254${PATH}`, {
       headers: { Host: '169.254.169.254', Metadata: 'true' },
     });
-    await rps(single, 'proxy', plain, settings.warmupMs);
-    await rps(fleet, 'proxy', proxied(fleetVm), settings.warmupMs);
-    const p = await compare(
-      () => rps(single, 'proxy', plain, settings.roundMs),
-      () => rps(fleet, 'proxy', proxied(fleetVm), settings.roundMs),
-    );
+    const p = await measurePair(settings, on(single, 'proxy', plain), on(fleet, 'proxy', proxied(fleetVm)));
     return {
-      directRatio: d.b / d.a,
-      proxiedRatio: p.b / p.a,
-      singleRps: d.a,
-      fleetRps: d.b,
+      directRatio: d.ratio,
+      proxiedRatio: p.ratio,
+      singleRps: d.a.rps,
+      fleetRps: d.b.rps,
       startMs: Number(fleet.ready.startMs),
       idleRssMb: memory.rss / 1e6,
-      errors,
+      errors: d.a.errors + d.b.errors + p.a.errors + p.b.errors,
     };
   } finally {
     await Promise.all([single.stop(), fleet.stop()]);

@@ -576,7 +576,7 @@ export function quantile(sorted: Float64Array, p: number): number {
  * `rounds` rounds of `a` and `b` alternating in ABBA order (a, b, b, a, a, b, ...: `a` first on even
  * rounds) so slow drift of the machine hits both alike; each side's results in round order.
  */
-export async function alternate<T>(
+async function alternate<T>(
   rounds: number,
   a: () => Promise<T>,
   b: () => Promise<T>,
@@ -622,6 +622,47 @@ export function summarize(rounds: RoundFigures[]): ServerFigures {
     clientCpu: Math.max(...rounds.map((r) => r.clientCpu)),
     requests: rounds.reduce((n, r) => n + r.requests, 0),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+/** Two ways of being served, measured against each other by `measurePair()`. */
+export interface PairFigures {
+  a: ServerFigures;
+  b: ServerFigures;
+  /** b rps / a rps (medians). */
+  ratio: number;
+  /** Median of the per-round-pair ratios b/a (less sensitive to drift). */
+  pairedRatio: number;
+  /** a CPU per request / b CPU per request. */
+  cpuRatio: number;
+}
+
+/**
+ * The method of every comparison of the bench (scenarios vs bare, proxied vs direct, 10,000 VMs vs
+ * one): a warm-up round of `a`, then of `b` (`settings.warmupMs` each), then `settings.rounds`
+ * rounds of each alternating ABBA (`settings.roundMs` each); medians and ratios. `a` and `b` run one
+ * round of the given length (`round()`).
+ */
+export async function measurePair(
+  settings: Settings,
+  a: (ms: number) => Promise<RoundFigures>,
+  b: (ms: number) => Promise<RoundFigures>,
+): Promise<PairFigures> {
+  await a(settings.warmupMs);
+  await b(settings.warmupMs);
+  const rounds = await alternate(
+    settings.rounds,
+    () => a(settings.roundMs),
+    () => b(settings.roundMs),
+  );
+  const af = summarize(rounds.a);
+  const bf = summarize(rounds.b);
+  return {
+    a: af,
+    b: bf,
+    ratio: bf.rps / af.rps,
+    pairedRatio: median(rounds.b.map((r, i) => r.rps / (rounds.a[i]?.rps ?? Number.NaN))),
+    cpuRatio: af.cpuPerRequestUs / bf.cpuPerRequestUs,
   };
 }
 
@@ -676,26 +717,20 @@ export async function compare(
 
     const results: Comparison[] = [];
     for (const load of settings.loads) {
-      const bareRound = (ms: number) => round(bare, bareTarget, request, ms, settings, load);
-      const azimdsRound = (ms: number) => round(azimds, azimdsTarget, request, ms, settings, load);
-      await bareRound(settings.warmupMs);
-      await azimdsRound(settings.warmupMs);
-      const { a: bareRounds, b: azimdsRounds } = await alternate(
-        settings.rounds,
-        () => bareRound(settings.roundMs),
-        () => azimdsRound(settings.roundMs),
+      const pair = await measurePair(
+        settings,
+        (ms) => round(bare, bareTarget, request, ms, settings, load),
+        (ms) => round(azimds, azimdsTarget, request, ms, settings, load),
       );
-      const bareFigures = summarize(bareRounds);
-      const azimdsFigures = summarize(azimdsRounds);
       const comparison: Comparison = {
         scenario: s,
         load,
         response: { status: response.status, bytes: response.body.length, https: tls !== undefined },
-        bare: bareFigures,
-        azimds: azimdsFigures,
-        ratio: azimdsFigures.rps / bareFigures.rps,
-        pairedRatio: median(azimdsRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN))),
-        cpuRatio: bareFigures.cpuPerRequestUs / azimdsFigures.cpuPerRequestUs,
+        bare: pair.a,
+        azimds: pair.b,
+        ratio: pair.ratio,
+        pairedRatio: pair.pairedRatio,
+        cpuRatio: pair.cpuRatio,
       };
       results.push(comparison);
       onResult(comparison);

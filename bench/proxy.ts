@@ -6,16 +6,14 @@
  * Target: ≥ 0.8.
  */
 import {
-  alternate,
   CORES,
-  median,
+  measurePair,
   pin,
   round,
   type ServerFigures,
   ServerProcess,
   type Settings,
   scenario,
-  summarize,
   targetConnections,
   targetOf,
 } from './harness.js';
@@ -54,23 +52,17 @@ export async function compareProxy(settings: Settings): Promise<ProxyComparison>
     // The node closed loop (it sends the absolute-form request line a proxy takes) at the load targets
     // are checked on: 32 connections by default.
     const load = { generator: 'node', connections: targetConnections(settings) } as const;
-    const directRound = (ms: number) => round(azimds, direct, proxyScenarios.direct, ms, settings, load);
-    const proxiedRound = (ms: number) => round(azimds, proxied, proxyScenarios.proxied, ms, settings, load);
-    await directRound(settings.warmupMs);
-    await proxiedRound(settings.warmupMs);
-    const { a: d, b: p } = await alternate(
-      settings.rounds,
-      () => directRound(settings.roundMs),
-      () => proxiedRound(settings.roundMs),
+    const pair = await measurePair(
+      settings,
+      (ms) => round(azimds, direct, proxyScenarios.direct, ms, settings, load),
+      (ms) => round(azimds, proxied, proxyScenarios.proxied, ms, settings, load),
     );
-    const ds = summarize(d);
-    const ps = summarize(p);
     return {
-      direct: ds,
-      proxied: ps,
-      ratio: ps.rps / ds.rps,
-      pairedRatio: median(p.map((r, i) => r.rps / (d[i]?.rps ?? Number.NaN))),
-      cpuRatio: ds.cpuPerRequestUs / ps.cpuPerRequestUs,
+      direct: pair.a,
+      proxied: pair.b,
+      ratio: pair.ratio,
+      pairedRatio: pair.pairedRatio,
+      cpuRatio: pair.cpuRatio,
     };
   } finally {
     await azimds.stop();
