@@ -281,7 +281,8 @@ export async function runWrk(
 ): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'azimds-bench-'));
   const script = join(dir, 'scenario.lua');
-  writeFileSync(script, wrkScript(s));
+  // Owner-only: the script may carry a bearer token.
+  writeFileSync(script, wrkScript(s), { mode: 0o600 });
   const seconds = Math.max(1, Math.round(durationMs / 1000));
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script];
   const url = `${target.tls ? 'https' : 'http'}://${target.host}:${target.port}${s.path}`;
@@ -596,7 +597,7 @@ async function alternate<T>(
 }
 
 /** Medians (req/s, CPU per request), latency quantiles and totals of one server's rounds. */
-export function summarize(rounds: RoundFigures[]): ServerFigures {
+function summarize(rounds: RoundFigures[]): ServerFigures {
   let p50: number;
   let p99: number;
   if (rounds.every((r) => r.latencies !== undefined)) {
