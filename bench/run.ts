@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: azimds (built, from dist/) against a bare node:http server returning the same
- * bytes (node:https with azimds's certificate for ARM and Key Vault), in one run; then start-up times of the library and the CLI. Figures: docs/performance.md.
+ * bytes (node:https with azimds's certificate for ARM and Key Vault), in one run; then start-up times
+ * of the library and the CLI. Figures: docs/performance.md.
  *
  * Options (after `npm run bench --`):
  *   --quick            3 short rounds (a smoke run, not for the docs)
