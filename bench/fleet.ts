@@ -8,13 +8,15 @@
  */
 import {
   CORES,
-  median,
+  measurePair,
   pin,
-  runLoad,
+  round,
   type Scenario,
   ServerProcess,
   type Settings,
   scenario,
+  targetConnections,
+  targetOf,
 } from './harness.js';
 
 const PATH = '/metadata/instance?api-version=2025-04-07';
@@ -44,60 +46,29 @@ export async function compareFleet(settings: Settings): Promise<FleetComparison>
   try {
     await new Promise((r) => setTimeout(r, 500));
     const memory = (await fleet.ask('memory', 'memory')) as unknown as { rss: number };
-    const target = (server: ServerProcess, surface: 'imds' | 'proxy') => {
-      const url = new URL((server.ready.urls as Record<string, string>)[surface] ?? '');
-      return { host: url.hostname, port: Number(url.port) };
-    };
-    const connections = settings.loads.find((l) => l.target)?.connections ?? 32;
-    let errors = 0;
-    const round = async (to: { host: string; port: number }, s: Scenario, ms: number) => {
-      const r = await runLoad(to, s, ms, connections, settings.maxRequestsPerRound);
-      errors += r.errors;
-      return (r.requests / r.elapsedMs) * 1000;
-    };
-    const compare = async (a: () => Promise<number>, b: () => Promise<number>) => {
-      const as: number[] = [];
-      const bs: number[] = [];
-      for (let i = 0; i < settings.rounds; i++) {
-        if (i % 2 === 0) {
-          as.push(await a());
-          bs.push(await b());
-        } else {
-          bs.push(await b());
-          as.push(await a());
-        }
-      }
-      return { a: median(as), b: median(bs) };
-    };
+    const load = { generator: 'node', connections: targetConnections(settings) } as const;
+    /** One round of `s` sent to `server`'s IMDS or proxy listener. */
+    const on = (server: ServerProcess, surface: 'imds' | 'proxy', s: Scenario) => (ms: number) =>
+      round(server, targetOf((server.ready.urls as Record<string, string>)[surface]), s, ms, settings, load);
     const direct = scenario('instance document', PATH);
     const proxied = (vm: string) =>
       scenario(`instance document as ${vm}`, `http://169.254.169.254${PATH}`, {
         headers: { Host: '169.254.169.254', Metadata: 'true', 'Proxy-Authorization': named(vm) },
       });
     const fleetVm = `azimds-vm-${String(FLEET_SIZE / 2).padStart(String(FLEET_SIZE).length, '0')}`;
-    await round(target(single, 'imds'), direct, settings.warmupMs);
-    await round(target(fleet, 'imds'), direct, settings.warmupMs);
-    const d = await compare(
-      () => round(target(single, 'imds'), direct, settings.roundMs),
-      () => round(target(fleet, 'imds'), direct, settings.roundMs),
-    );
+    const d = await measurePair(settings, on(single, 'imds', direct), on(fleet, 'imds', direct));
     const plain = scenario('instance document through the proxy', `http://169.254.169.254${PATH}`, {
       headers: { Host: '169.254.169.254', Metadata: 'true' },
     });
-    await round(target(single, 'proxy'), plain, settings.warmupMs);
-    await round(target(fleet, 'proxy'), proxied(fleetVm), settings.warmupMs);
-    const p = await compare(
-      () => round(target(single, 'proxy'), plain, settings.roundMs),
-      () => round(target(fleet, 'proxy'), proxied(fleetVm), settings.roundMs),
-    );
+    const p = await measurePair(settings, on(single, 'proxy', plain), on(fleet, 'proxy', proxied(fleetVm)));
     return {
-      directRatio: d.b / d.a,
-      proxiedRatio: p.b / p.a,
-      singleRps: d.a,
-      fleetRps: d.b,
+      directRatio: d.ratio,
+      proxiedRatio: p.ratio,
+      singleRps: d.a.rps,
+      fleetRps: d.b.rps,
       startMs: Number(fleet.ready.startMs),
       idleRssMb: memory.rss / 1e6,
-      errors,
+      errors: d.a.errors + d.b.errors + p.a.errors + p.b.errors,
     };
   } finally {
     await Promise.all([single.stop(), fleet.stop()]);

@@ -1,6 +1,7 @@
 /**
  * The bench's small library: scenarios, a load generator, the two servers compared (azimds from
- * dist/ and a bare `node:http` server replaying azimds's exact response), and start-up timers.
+ * dist/ and a bare `node:http` server replaying azimds's exact response; `node:https` with azimds's
+ * own certificate for its https surfaces), and start-up timers.
  *
  * Method (see docs/performance.md): each server runs in its own child process; the load generator
  * runs in this process on a fixed number of keep-alive connections (closed loop: each connection
@@ -12,9 +13,11 @@
 import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import type { EmulatorOptions } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -34,8 +37,13 @@ export interface Scenario {
   body?: string;
   /** Status every response must have; default 200. */
   status?: number;
-  /** Which of the handle's `urls` to send to; default `imds`. */
+  /** Which of the handle's `urls` to send to; default `imds`. An `https:` URL is loaded over TLS. */
   surface?: string;
+  /**
+   * Audience of a managed-identity token (e.g. `https://management.azure.com/`): azimds mints it on
+   * its IMDS token endpoint once before the run, and every request sends `Authorization: Bearer <it>`.
+   */
+  token?: string;
   /** `startEmulator()` options (JSON-serializable) of the azimds child. */
   options?: EmulatorOptions;
   /** A headline figure (bold in docs/performance.md). */
@@ -112,6 +120,20 @@ export const DEFAULT_SETTINGS: Settings = {
 export interface LoadTarget {
   host: string;
   port: number;
+  /** https: the CA certificate (PEM) the clients trust (wrk verifies nothing); absent: plain http. */
+  tls?: { ca: string };
+}
+
+/** The host and port of a base URL (`https:` ones with `tls`, the CA to trust). */
+export function targetOf(base: string | undefined, tls?: { ca: string }): LoadTarget {
+  if (!base) throw new Error('the azimds child has no URL for this surface');
+  const url = new URL(base);
+  return { host: url.hostname, port: Number(url.port), ...(tls ? { tls } : {}) };
+}
+
+/** The connections of the load targets are checked on (32 by default): proxy and fleet run at it. */
+export function targetConnections(settings: Settings): number {
+  return settings.loads.find((l) => l.target)?.connections ?? 32;
 }
 
 export interface LoadResult {
@@ -140,8 +162,9 @@ export function requestBytes(target: LoadTarget, s: Scenario): Buffer {
 }
 
 /**
- * Closed-loop load: `connections` sockets, each sending the next request as soon as the previous
- * response is complete, until `durationMs` has passed or `maxRequests` were sent.
+ * Closed-loop load: `connections` sockets (TLS ones for an https target: one full handshake each, no
+ * session reuse, then keep-alive), each sending the next request as soon as the previous response is
+ * complete, until `durationMs` has passed or `maxRequests` were sent.
  */
 export function runLoad(
   target: LoadTarget,
@@ -175,7 +198,9 @@ export function runLoad(
       });
     };
     for (let c = 0; c < connections; c++) {
-      const socket = connect(target.port, target.host);
+      const socket = target.tls
+        ? tlsConnect({ host: target.host, port: target.port, ca: target.tls.ca })
+        : connect(target.port, target.host);
       socket.setNoDelay(true);
       let pending: Buffer | undefined;
       let bodyStart = -1;
@@ -195,7 +220,7 @@ export function runLoad(
         sentAt = performance.now();
         socket.write(bytes);
       };
-      socket.on('connect', next);
+      socket.on(target.tls ? 'secureConnect' : 'connect', next);
       socket.on('data', (chunk: Buffer) => {
         pending = pending ? Buffer.concat([pending, chunk]) : chunk;
         if (bodyStart < 0) {
@@ -244,7 +269,8 @@ function wrkMs(text: string | undefined): number {
 }
 
 /**
- * Closed-loop load with wrk (`-t1 -c<connections> --latency`) for whole seconds. Errors: responses
+ * Closed-loop load with wrk (`-t1 -c<connections> --latency`) for whole seconds (https for a TLS
+ * target: wrk's OpenSSL client, one handshake per connection, no verification). Errors: responses
  * whose status class differs from the expected one (wrk counts non-2xx/3xx) and socket errors.
  */
 export async function runWrk(
@@ -255,10 +281,11 @@ export async function runWrk(
 ): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'azimds-bench-'));
   const script = join(dir, 'scenario.lua');
-  writeFileSync(script, wrkScript(s));
+  // Owner-only: the script may carry a bearer token.
+  writeFileSync(script, wrkScript(s), { mode: 0o600 });
   const seconds = Math.max(1, Math.round(durationMs / 1000));
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script];
-  const url = `http://${target.host}:${target.port}${s.path}`;
+  const url = `${target.tls ? 'https' : 'http'}://${target.host}:${target.port}${s.path}`;
   const out = await new Promise<string>((resolve, reject) => {
     execFile('wrk', [...args, url], { encoding: 'utf8' }, (error, stdout) =>
       error ? reject(error) : resolve(stdout),
@@ -392,13 +419,14 @@ const NODE_ADDED = new Set(['date', 'connection', 'keep-alive', 'transfer-encodi
 /** Sends a scenario's request once and returns the response as it came over the wire. */
 export function capture(target: LoadTarget, s: Scenario): Promise<CapturedResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
+    const req = (target.tls ? httpsRequest : httpRequest)(
       {
         host: target.host,
         port: target.port,
         path: s.path,
         method: s.method ?? 'GET',
         headers: s.headers ?? { Metadata: 'true' },
+        ...(target.tls ? { ca: target.tls.ca, agent: false } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -417,8 +445,19 @@ export function capture(target: LoadTarget, s: Scenario): Promise<CapturedRespon
   });
 }
 
-/** The message that makes the bare server replay `response`. */
-function serveMessage(response: CapturedResponse) {
+/**
+ * What an azimds child answers to `{ type: 'tls', host }` (bench/servers/azimds.ts): the key and
+ * certificate chain (PEM) its https listeners serve to `host` (the local CA's leaf, then the CA), and
+ * the CA certificate. The bare https server serves the same, so TLS costs both sides the same.
+ */
+export interface ServerTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+/** The message that makes the bare server replay `response` (over https with `tls`). */
+function serveMessage(response: CapturedResponse, tls?: ServerTls) {
   const keepAlive = response.headers.find(([n]) => n.toLowerCase() === 'keep-alive')?.[1];
   const seconds = keepAlive ? Number(/timeout=(\d+)/.exec(keepAlive)?.[1]) : undefined;
   return {
@@ -429,7 +468,20 @@ function serveMessage(response: CapturedResponse) {
       body: response.body.toString('base64'),
       keepAliveSeconds: seconds,
     },
+    ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
   };
+}
+
+/** A managed-identity token azimds mints for `audience` on its IMDS token endpoint. */
+async function mintedToken(imds: LoadTarget, audience: string): Promise<string> {
+  const path = `/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(audience)}`;
+  const r = await capture(imds, scenario('token', path));
+  const token =
+    r.status === 200
+      ? (JSON.parse(r.body.toString('utf8')) as { access_token?: unknown }).access_token
+      : undefined;
+  if (typeof token !== 'string') throw new Error(`no token for ${audience}: IMDS answered ${r.status}`);
+  return token;
 }
 
 /** Throws unless two responses have the same status, headers (Date's value aside) and body bytes. */
@@ -461,7 +513,8 @@ export interface ServerFigures {
 export interface Comparison {
   scenario: Scenario;
   load: Load;
-  response: { status: number; bytes: number };
+  /** azimds's answer: status, body size, whether it came over https (the bare server's then too). */
+  response: { status: number; bytes: number; https: boolean };
   bare: ServerFigures;
   azimds: ServerFigures;
   /** azimds rps / bare rps (medians). */
@@ -472,7 +525,7 @@ export interface Comparison {
   cpuRatio: number;
 }
 
-interface RoundFigures {
+export interface RoundFigures {
   rps: number;
   cpuPerRequestUs: number;
   clientCpu: number;
@@ -483,7 +536,11 @@ interface RoundFigures {
   errors: number;
 }
 
-async function round(
+/**
+ * One measured round against one server: the load, and the server's CPU time around it (IPC).
+ * Also what bench/proxy.ts and bench/fleet.ts measure their rounds with.
+ */
+export async function round(
   server: ServerProcess,
   target: LoadTarget,
   s: Scenario,
@@ -516,6 +573,30 @@ export function quantile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 }
 
+/**
+ * `rounds` rounds of `a` and `b` alternating in ABBA order (a, b, b, a, a, b, ...: `a` first on even
+ * rounds) so slow drift of the machine hits both alike; each side's results in round order.
+ */
+async function alternate<T>(
+  rounds: number,
+  a: () => Promise<T>,
+  b: () => Promise<T>,
+): Promise<{ a: T[]; b: T[] }> {
+  const as: T[] = [];
+  const bs: T[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      as.push(await a());
+      bs.push(await b());
+    } else {
+      bs.push(await b());
+      as.push(await a());
+    }
+  }
+  return { a: as, b: bs };
+}
+
+/** Medians (req/s, CPU per request), latency quantiles and totals of one server's rounds. */
 function summarize(rounds: RoundFigures[]): ServerFigures {
   let p50: number;
   let p99: number;
@@ -545,16 +626,58 @@ function summarize(rounds: RoundFigures[]): ServerFigures {
   };
 }
 
-/** The bare server child, shared by every scenario of a run. */
+/** Two ways of being served, measured against each other by `measurePair()`. */
+export interface PairFigures {
+  a: ServerFigures;
+  b: ServerFigures;
+  /** b rps / a rps (medians). */
+  ratio: number;
+  /** Median of the per-round-pair ratios b/a (less sensitive to drift). */
+  pairedRatio: number;
+  /** a CPU per request / b CPU per request. */
+  cpuRatio: number;
+}
+
+/**
+ * The method of every comparison of the bench (scenarios vs bare, proxied vs direct, 10,000 VMs vs
+ * one): a warm-up round of `a`, then of `b` (`settings.warmupMs` each), then `settings.rounds`
+ * rounds of each alternating ABBA (`settings.roundMs` each); medians and ratios. `a` and `b` run one
+ * round of the given length (`round()`).
+ */
+export async function measurePair(
+  settings: Settings,
+  a: (ms: number) => Promise<RoundFigures>,
+  b: (ms: number) => Promise<RoundFigures>,
+): Promise<PairFigures> {
+  await a(settings.warmupMs);
+  await b(settings.warmupMs);
+  const rounds = await alternate(
+    settings.rounds,
+    () => a(settings.roundMs),
+    () => b(settings.roundMs),
+  );
+  const af = summarize(rounds.a);
+  const bf = summarize(rounds.b);
+  return {
+    a: af,
+    b: bf,
+    ratio: bf.rps / af.rps,
+    pairedRatio: median(rounds.b.map((r, i) => r.rps / (rounds.a[i]?.rps ?? Number.NaN))),
+    cpuRatio: af.cpuPerRequestUs / bf.cpuPerRequestUs,
+  };
+}
+
+/** The bare server child, shared by every scenario of a run (http, and https once a scenario needs it). */
 export function startBareServer(): Promise<ServerProcess> {
   return ServerProcess.start('./servers/bare.ts');
 }
 
 /**
  * Compares azimds with the bare server on one scenario under each of `settings.loads`: starts azimds
- * with the scenario's options, captures its response, makes the bare server replay it (and checks it
- * does, byte for byte), then per load warms both up and runs alternating rounds. `onResult` sees each
- * load's comparison as soon as it is measured.
+ * with the scenario's options, mints the scenario's token if it has one, captures azimds's response,
+ * makes the bare server replay it (over https with azimds's own key and certificate chain when the
+ * surface is https) and checks it does, byte for byte; then per load warms both up and runs
+ * alternating rounds. `onResult` sees each load's comparison as soon as it is measured.
  */
 export async function compare(
   s: Scenario,
@@ -568,43 +691,47 @@ export async function compare(
     const base = urls[s.surface ?? 'imds'];
     if (!base) throw new Error(`scenario ${s.name}: surface ${s.surface ?? 'imds'} is not enabled`);
     const url = new URL(base);
-    const azimdsTarget = { host: url.hostname, port: Number(url.port) };
-    const bareTarget = { host: '127.0.0.1', port: bare.ready.port as number };
+    const tls =
+      url.protocol === 'https:'
+        ? ((await azimds.ask({ type: 'tls', host: url.hostname }, 'tls')) as unknown as ServerTls)
+        : undefined;
+    const clientTls = tls ? { ca: tls.ca } : undefined;
+    const azimdsTarget = targetOf(base, clientTls);
+    // The request as sent: with the token azimds minted, when the scenario asks for one.
+    const request: Scenario = s.token
+      ? {
+          ...s,
+          headers: {
+            ...s.headers,
+            Authorization: `Bearer ${await mintedToken(targetOf(urls.imds), s.token)}`,
+          },
+        }
+      : s;
 
-    const response = await capture(azimdsTarget, s);
+    const response = await capture(azimdsTarget, request);
     if (response.status !== (s.status ?? 200)) {
       throw new Error(`scenario ${s.name}: azimds answered ${response.status}, expected ${s.status ?? 200}`);
     }
-    await bare.ask(serveMessage(response), 'serving');
-    assertSameResponse(response, await capture(bareTarget, s));
+    const serving = await bare.ask(serveMessage(response, tls), 'serving');
+    const bareTarget = targetOf(`${url.protocol}//127.0.0.1:${serving.port as number}`, clientTls);
+    assertSameResponse(response, await capture(bareTarget, request));
 
     const results: Comparison[] = [];
     for (const load of settings.loads) {
-      await round(bare, bareTarget, s, settings.warmupMs, settings, load);
-      await round(azimds, azimdsTarget, s, settings.warmupMs, settings, load);
-      const bareRounds: RoundFigures[] = [];
-      const azimdsRounds: RoundFigures[] = [];
-      for (let i = 0; i < settings.rounds; i++) {
-        // ABBA: bare first on even rounds, azimds first on odd ones.
-        if (i % 2 === 0) {
-          bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings, load));
-          azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings, load));
-        } else {
-          azimdsRounds.push(await round(azimds, azimdsTarget, s, settings.roundMs, settings, load));
-          bareRounds.push(await round(bare, bareTarget, s, settings.roundMs, settings, load));
-        }
-      }
-      const bareFigures = summarize(bareRounds);
-      const azimdsFigures = summarize(azimdsRounds);
+      const pair = await measurePair(
+        settings,
+        (ms) => round(bare, bareTarget, request, ms, settings, load),
+        (ms) => round(azimds, azimdsTarget, request, ms, settings, load),
+      );
       const comparison: Comparison = {
         scenario: s,
         load,
-        response: { status: response.status, bytes: response.body.length },
-        bare: bareFigures,
-        azimds: azimdsFigures,
-        ratio: azimdsFigures.rps / bareFigures.rps,
-        pairedRatio: median(azimdsRounds.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN))),
-        cpuRatio: bareFigures.cpuPerRequestUs / azimdsFigures.cpuPerRequestUs,
+        response: { status: response.status, bytes: response.body.length, https: tls !== undefined },
+        bare: pair.a,
+        azimds: pair.b,
+        ratio: pair.ratio,
+        pairedRatio: pair.pairedRatio,
+        cpuRatio: pair.cpuRatio,
       };
       results.push(comparison);
       onResult(comparison);

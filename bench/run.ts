@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: azimds (built, from dist/) against a bare node:http server returning the same
- * bytes, in one run; then start-up times of the library and the CLI. Figures: docs/performance.md.
+ * bytes (node:https with azimds's certificate for ARM and Key Vault), in one run; then start-up times
+ * of the library and the CLI. Figures: docs/performance.md.
  *
  * Options (after `npm run bench --`):
  *   --quick            3 short rounds (a smoke run, not for the docs)
- *   --only TEXT        only scenarios whose name contains TEXT
+ *   --only TEXT        only scenarios whose name contains TEXT (any case), e.g. `arm`, `key vault`
  *   --rounds N         measured rounds per server (default 5)
  *   --round-ms N       length of a round (default 2000)
  *   --connections N    connections of the node closed loop (default 10)
@@ -90,7 +91,8 @@ console.log(
   `load average at start: ${load()}${Number(load()) > 0.7 ? ' (busy: figures will be noisy)' : ''}`,
 );
 console.log(
-  `azimds from dist/ (built by npm run bench) vs bare node:http replaying its bytes; ` +
+  `azimds from dist/ (built by npm run bench) vs bare node:http replaying its bytes ` +
+    `(node:https with azimds's key and certificate for the https surfaces); ` +
     `loads ${settings.loads.map(loadName).join(', ')}${HAVE_WRK ? '' : ' (wrk not installed: node closed loop)'}, ` +
     `warm-up ${settings.warmupMs} ms, ` +
     `${settings.rounds} × ${settings.roundMs} ms rounds per server, alternating (ABBA); ` +
@@ -105,13 +107,14 @@ const bare = await startBareServer();
 const cell = (n: number, digits: number) => (Number.isFinite(n) ? fmt(n, digits) : '–');
 try {
   for (const s of scenarios) {
-    if (values.only && !s.name.includes(values.only)) continue;
+    if (values.only && !s.name.toLowerCase().includes(values.only.toLowerCase())) continue;
     let first = true;
     await compare(s, bare, settings, (c) => {
       results.push(c);
       if (first) {
+        const scheme = c.response.https ? ' (https)' : '';
         console.log(
-          `${s.name}: ${s.method ?? 'GET'} ${s.path} → ${c.response.status}, ${c.response.bytes} B body`,
+          `${s.name}: ${s.method ?? 'GET'} ${s.path}${scheme} → ${c.response.status}, ${c.response.bytes} B body`,
         );
         first = false;
       }
@@ -199,7 +202,7 @@ if (results.length > 0) {
       const ok = checked.ratio >= s.target;
       if (!ok) failed = true;
       verdict = `≥ ${s.target} at ${loadName(checked.load)}: ${pass(ok)}`;
-    }
+    } else if (s.target === undefined) verdict = 'report only';
     console.log(`  ${s.name.padEnd(nameWidth)}  ${cells.join('')}   ${verdict}`);
   }
   console.log('');

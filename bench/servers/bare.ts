@@ -1,40 +1,70 @@
 /**
  * Bench child: the baseline. A bare `node:http` server that answers every request with one captured
  * azimds response (status, headers in azimds's order and case, body bytes), so the only difference
- * from azimds is the work azimds does per request. Protocol (IPC):
- * → `{ type: 'ready', port }`; ← `{ type: 'serve', response }` → `{ type: 'serving' }`;
+ * from azimds is the work azimds does per request. For azimds's https surfaces, a bare `node:https`
+ * server beside it answers the same way with the key and certificate chain azimds serves (its local
+ * CA's leaf: RSA-2048, then the CA), Node's default TLS settings on both sides, so the TLS work is
+ * the same too. Protocol (IPC):
+ * → `{ type: 'ready', port }` (http); ← `{ type: 'serve', response, tls? }` → `{ type: 'serving', port }`
+ * (the http port, or the https one with `tls: { key, cert }`, PEM);
  * ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'close'` → exits.
  */
-import { createServer, type OutgoingHttpHeaders } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 
 interface ServeMessage {
   type: 'serve';
   response: { status: number; headers: Array<[string, string]>; body: string; keepAliveSeconds?: number };
+  tls?: { key: string; cert: string };
 }
 
 let status = 500;
 let headers: OutgoingHttpHeaders = {};
 let body = Buffer.alloc(0);
 
-const server = createServer((_request, response) => {
+const answer = (_request: IncomingMessage, response: ServerResponse) => {
   response.writeHead(status, headers);
   response.end(body);
-});
+};
+const server = createServer(answer);
+/** Created on the first https scenario; later ones swap its certificate in. */
+let secure: HttpsServer | undefined;
+
+const portOf = (s: { address(): AddressInfo | string | null }) => {
+  const address = s.address();
+  return typeof address === 'object' && address ? address.port : 0;
+};
+
+async function serve(message: ServeMessage): Promise<number> {
+  status = message.response.status;
+  headers = Object.fromEntries(message.response.headers);
+  body = Buffer.from(message.response.body, 'base64');
+  let target: typeof server | HttpsServer = server;
+  if (message.tls) {
+    if (secure) secure.setSecureContext(message.tls);
+    else {
+      const created = createHttpsServer(message.tls, answer);
+      await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+      secure = created;
+    }
+    target = secure;
+  }
+  // Same `Keep-Alive: timeout=N` header as the server it mirrors.
+  if (message.response.keepAliveSeconds) target.keepAliveTimeout = message.response.keepAliveSeconds * 1000;
+  return portOf(target);
+}
 
 process.on('message', (message: ServeMessage | string) => {
   if (message === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
-  else if (message === 'close') server.close(() => process.exit(0));
-  else if (typeof message === 'object' && message.type === 'serve') {
-    status = message.response.status;
-    headers = Object.fromEntries(message.response.headers);
-    body = Buffer.from(message.response.body, 'base64');
-    // Same `Keep-Alive: timeout=N` header as the server it mirrors.
-    if (message.response.keepAliveSeconds) server.keepAliveTimeout = message.response.keepAliveSeconds * 1000;
-    process.send?.({ type: 'serving' });
+  else if (message === 'close') {
+    secure?.close();
+    server.close(() => process.exit(0));
+  } else if (typeof message === 'object' && message.type === 'serve') {
+    void serve(message).then((port) => process.send?.({ type: 'serving', port }));
   }
 });
 
 server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });
+  process.send?.({ type: 'ready', port: portOf(server) });
 });
