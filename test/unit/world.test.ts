@@ -209,4 +209,26 @@ describe('verifyBearer', () => {
     s.clock.advance(3600_000 + 2 * 86_400_000);
     assert.equal(await failure(header, ['https://management.azure.com']), 'expired');
   });
+
+  test('a token verified before is refused once its signing key is no longer published', async () => {
+    const s = state();
+    const identity = s.identities.current.systemAssigned;
+    assert.ok(identity);
+    await s.tokens.keys.ready();
+    const minted = await s.tokens.local.mint({ identity, resource: 'https://management.azure.com' });
+    assert.ok(minted.ok);
+    const header = `Bearer ${minted.token.accessToken}`;
+    const audience = ['https://management.azure.com'];
+    assert.ok((await verifyBearer(s, header, audience)).ok);
+    assert.ok(
+      (await verifyBearer(s, header, audience)).ok,
+      'the second check (remembered signature) passes too',
+    );
+    s.tokens.rotateKeys();
+    assert.ok((await verifyBearer(s, header, audience)).ok, 'a retired key stays published');
+    // Past the retired key's retention: it is unpublished, so the remembered signature no longer counts.
+    s.clock.advance(2 * 86_400_000);
+    const late = await verifyBearer(s, header, audience);
+    assert.equal(late.ok ? 'ok' : late.failure, 'invalid-signature');
+  });
 });

@@ -59,7 +59,9 @@ function audienceKey(value: string): string {
  * clock with five minutes' skew (`expired`, `not-yet-valid`); `aud` among `audiences`, each compared
  * ignoring one trailing slash and case (`wrong-audience`); `iss` one of the local issuer's v1 or v2
  * issuers for the token's tenant, and that tenant the world's (`wrong-issuer`). `detail` is a sentence
- * for logs and error messages (never the token).
+ * for logs and error messages (never the token). A signature verified once is remembered for that exact
+ * token (the last 256 per key store) while its key stays published: clients send the same token until it
+ * nears expiry, and an RSA verification through WebCrypto costs more than the rest of a request.
  */
 export async function verifyBearer(
   state: EmulatorState,
@@ -74,6 +76,44 @@ export async function verifyBearer(
   if (token?.split('.').length !== 3) {
     return { ok: false, failure: 'malformed', detail: "the 'Authorization' header is not 'Bearer <JWT>'" };
   }
+  const verified = verifiedSignatures(state.tokens.keys);
+  const seen = verified.get(token);
+  // A token seen before (an SDK sends the same one until it nears expiry) skips the signature while the
+  // key that verified it is still published; the time, audience and issuer checks below run every time.
+  if (seen !== undefined && state.tokens.keys.publicKeys().includes(seen.key)) {
+    return checkClaims(state, seen.claims, audiences);
+  }
+  const signed = await verifiedClaims(state, token, verified);
+  return signed.ok ? checkClaims(state, signed.claims, audiences) : signed;
+}
+
+/** Signatures verified so far, per key store: token → the key that verified it and the token's claims. */
+const verifiedByStore = new WeakMap<
+  object,
+  Map<string, { key: SigningKey; claims: Readonly<Record<string, unknown>> }>
+>();
+
+/** Tokens `verifiedByStore` keeps per store, oldest dropped first (about 3 KB each). */
+const MAX_VERIFIED = 256;
+
+function verifiedSignatures(store: object) {
+  let map = verifiedByStore.get(store);
+  if (map === undefined) {
+    map = new Map();
+    verifiedByStore.set(store, map);
+  }
+  return map;
+}
+
+/**
+ * Verifies `token`'s signature by a published key and returns its claims (frozen), remembered in
+ * `verified`; or the refusal.
+ */
+async function verifiedClaims(
+  state: EmulatorState,
+  token: string,
+  verified: Map<string, { key: SigningKey; claims: Readonly<Record<string, unknown>> }>,
+): Promise<{ ok: true; claims: Readonly<Record<string, unknown>> } | Extract<BearerResult, { ok: false }>> {
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(token);
@@ -88,9 +128,11 @@ export async function verifyBearer(
   const keys = state.tokens.keys.publicKeys();
   const candidates = kid ? keys.filter((k) => k.kid === kid) : keys;
   let payload: Uint8Array | undefined;
+  let verifiedBy: SigningKey | undefined;
   for (const key of candidates) {
     try {
       payload = (await compactVerify(token, publicKeyOf(key), { algorithms: ['RS256'] })).payload;
+      verifiedBy = key;
       break;
     } catch {
       // try the next published key
@@ -109,6 +151,21 @@ export async function verifyBearer(
   } catch {
     return { ok: false, failure: 'malformed', detail: 'the token payload is not JSON' };
   }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    return { ok: false, failure: 'malformed', detail: 'the token payload is not a JSON object' };
+  }
+  Object.freeze(claims);
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { key: verifiedBy as SigningKey, claims });
+  return { ok: true, claims };
+}
+
+/** The checks of a verified token's claims, on every request: `exp`/`nbf`, `aud`, `iss`/`tid`, `oid`. */
+function checkClaims(
+  state: EmulatorState,
+  claims: Readonly<Record<string, unknown>>,
+  audiences: readonly string[],
+): BearerResult {
   const now = Math.floor(state.clock.now() / 1000);
   const exp = claims.exp;
   const nbf = claims.nbf;
