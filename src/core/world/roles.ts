@@ -76,7 +76,7 @@ export function createWorldRbac(
   const rbac = new Rbac({
     customRoles,
     ...(explicit ? { assignments: explicit } : {}),
-    ...(explicit ? {} : { defaultAssignments: () => defaultAssignments(world, config, started, directory) }),
+    ...(explicit ? {} : { defaultAssignments: memoizedDefaults(world, config, started, directory) }),
     now,
   });
   rbac.addPrincipalSource(() => world.principals());
@@ -89,6 +89,30 @@ export interface AppDirectory {
   principals(): Iterable<RbacPrincipal>;
   /** Object ids of the zero-config app registrations (none when `entra.applications` is configured). */
   zeroConfigPrincipalIds(): readonly string[];
+}
+
+/**
+ * `defaultAssignments` derived once per state of what they depend on: every ARM and Key Vault request
+ * asks RBAC, and deriving them hashes a stable GUID per assignment. The key is the world's derived VMs
+ * (the same array while no VM or identity changed), its home VM, its stored-state revision (vaults)
+ * and the zero-config app principals.
+ */
+function memoizedDefaults(
+  world: World,
+  config: WorldConfig,
+  at: string,
+  directory: AppDirectory | undefined,
+): () => RoleAssignment[] {
+  let key: unknown[] = [];
+  let value: RoleAssignment[] = [];
+  return () => {
+    const now = [world.vms(), world.homeVm(), world.revision, ...(directory?.zeroConfigPrincipalIds() ?? [])];
+    if (now.length !== key.length || now.some((k, i) => k !== key[i])) {
+      value = defaultAssignments(world, config, at, directory);
+      key = now;
+    }
+    return value;
+  };
 }
 
 /** The zero-config assignments (see createWorldRbac), with stable GUIDs. */

@@ -118,12 +118,24 @@ const READ_HEADER = { 'x-ms-ratelimit-remaining-subscription-reads': '11999' };
 const WRITE_HEADER = { 'x-ms-ratelimit-remaining-subscription-writes': '1199' };
 const DELETE_HEADER = { 'x-ms-ratelimit-remaining-subscription-deletes': '14999' };
 
+// `x-ms-routing-request-id`'s time part (`20261130T164512Z`), rendered once a second.
+let stampSecond = -1;
+let stampText = '';
+function routingStamp(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampText = new Date(second * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  }
+  return stampText;
+}
+
 /** Headers ARM puts on every response: request ids and no caching. */
 function callHeaders(request: FastifyRequest): Record<string, string> {
   const requestId = randomUUID();
   const given = request.headers['x-ms-correlation-request-id'];
   const correlation = typeof given === 'string' && given.length <= 100 ? given : requestId;
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const stamp = routingStamp();
   return {
     'cache-control': 'no-cache',
     pragma: 'no-cache',
