@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { decodePercentOrKeep } from '../core/percent-decoding.js';
 import type { SigningKey } from '../core/tokens/keys.js';
 import { summarizeToken, type TokenSummary } from '../core/tokens/token-summary.js';
 import { redactUrl } from './request-log.js';
@@ -29,6 +30,9 @@ export interface RequestDetail {
   };
   readonly tokens: readonly LoggedToken[];
 }
+
+/** What a detail shows in place of content azimds could not read for display. */
+const UNREADABLE = '[not shown: azimds could not read this request for display]';
 
 /** Longest body kept, in characters; the rest is cut and marked. */
 const BODY_LIMIT = 8192;
@@ -188,7 +192,19 @@ export class RequestDetails {
     const slot = this.#slots[seq % this.#size];
     if (slot === undefined || slot.seq !== seq) return undefined;
     if (slot.detail !== undefined) return slot.detail;
-    const detail = this.#build(slot);
+    let detail: RequestDetail;
+    try {
+      detail = this.#build(slot);
+    } catch {
+      // A request azimds cannot take apart for display must not cost the whole panel: shown without
+      // its headers and bodies (nothing of it is shown, so nothing can leak).
+      detail = {
+        seq: slot.seq,
+        request: { headers: {}, body: UNREADABLE },
+        response: { status: slot.status, headers: {}, body: UNREADABLE },
+        tokens: [],
+      };
+    }
     // The cached detail counts too (its text is at most a few BODY_LIMITs); past the bound it is
     // returned without being cached.
     const extra = JSON.stringify(detail).length;
@@ -332,7 +348,7 @@ function cleanBody(text: string | undefined, where: string, found: (where: strin
   if (/^[\w.%+-]+=/.test(trimmed)) {
     for (const pair of trimmed.split('&')) {
       const [name = '', value = ''] = pair.split('=');
-      const decoded = decodeURIComponent(value.replace(/\+/g, ' '));
+      const decoded = decodePercentOrKeep(value, true);
       if (JWT.test(decoded) && SECRET_MEMBER.test(name)) found(`${where} ${name}`, decoded);
     }
     return redactUrl(`?${trimmed}`).slice(1);

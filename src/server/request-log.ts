@@ -1,5 +1,6 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Clock } from '../core/clock.js';
+import { decodePercentOrKeep } from '../core/percent-decoding.js';
 import type { RequestDetails } from './request-details.js';
 import { requestVmName } from './request-vm.js';
 import { shedOldest } from './ring-shedding.js';
@@ -80,12 +81,7 @@ export function redactUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       if (eq < 0) return pair;
-      let name: string;
-      try {
-        name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
-      } catch {
-        name = pair.slice(0, eq);
-      }
+      const name = decodePercentOrKeep(pair.slice(0, eq), true);
       return SECRET_PARAMETER.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
     });
   return `${url.slice(0, q)}?${parts.join('&')}`;

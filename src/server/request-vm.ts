@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FleetMember } from '../core/fleet/members.js';
 import type { VmState } from '../core/fleet/vm-state.js';
+import { decodePercentOrKeep } from '../core/percent-decoding.js';
 import type { EmulatorState } from '../core/state.js';
 
 /**
@@ -99,12 +100,8 @@ export function proxyAuthorizationMember(
   if (!match) return header.split(/\s/)[0] ?? '';
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  let name = colon < 0 ? decoded : decoded.slice(0, colon);
-  try {
-    name = decodeURIComponent(name);
-  } catch {
-    // Not percent-encoded: the name as sent.
-  }
+  // Percent-encoded as a URL's user part is; a name that does not decode counts as sent.
+  const name = decodePercentOrKeep(colon < 0 ? decoded : decoded.slice(0, colon));
   if (name === '') return undefined;
   return state.fleet.byName(name) ?? name;
 }

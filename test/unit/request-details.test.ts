@@ -104,6 +104,28 @@ describe('request details', () => {
     assert.equal(detail.tokens[0]?.verified, false);
   });
 
+  test('malformed percent-encoding in a form body, its names or a header is shown as sent, never an error', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const assertion = `${b64({ alg: 'RS256', kid: 'k' })}.${b64({ sub: 'app' })}.c2ln`;
+    for (const payload of [
+      'client_secret=%ZZ&resource=%',
+      `a%=1&client_assertion=${assertion}%E0%A4%A`,
+      'grant_type=%uD800&client_secret=%ED%A0%80',
+    ]) {
+      await app.inject({
+        method: 'POST',
+        url: '/token?client_secret=%ZZ&x=%',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-odd': '%E0%A4%A' },
+        payload,
+      });
+      const detail = details.get(log.last);
+      assert.ok(detail, payload);
+      assert.doesNotMatch(JSON.stringify(detail), /client_secret=%ZZ|%ED%A0%80/, payload);
+      assert.equal(detail.request.headers['x-odd'], '%E0%A4%A');
+      assert.equal(details.all().length > 0, true);
+    }
+  });
+
   test('keeps only the newest `size` requests', async () => {
     await app.inject({ url: '/plain' });
     await app.inject({ url: '/plain' });

@@ -6,6 +6,7 @@
  * No dependency: choosing a proxy for a URL and NO_PROXY matching are a few lines; `proxy-from-env`
  * (what axios uses) reads `process.env` at each call, which is exactly what must not happen here.
  */
+import { decodePercentOrKeep } from '../../core/percent-decoding.js';
 
 /** An upstream proxy: host, port and the `Proxy-Authorization` its URL's user info gives. */
 export interface UpstreamProxy {
@@ -89,7 +90,7 @@ function parseProxyUrl(value: string | undefined): UpstreamProxy | undefined {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : 80;
   const authorization = url.username
-    ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+    ? `Basic ${Buffer.from(`${decodePercentOrKeep(url.username)}:${decodePercentOrKeep(url.password)}`).toString('base64')}`
     : undefined;
   return { host, port, ...(authorization ? { authorization } : {}), display: `http://${url.host}` };
 }
