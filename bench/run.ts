@@ -6,6 +6,8 @@
  * Options (after `npm run bench --`):
  *   --quick            3 short rounds (a smoke run, not for the docs)
  *   --only TEXT        only scenarios whose name contains TEXT (any case), e.g. `arm`, `key vault`
+ *   --processes N      fresh process pairs (azimds and bare) per scenario (default 3 for the headline
+ *                      scenarios, 1 for the others); a scenario's ratio is the median over its pairs
  *   --rounds N         measured rounds per server (default 5)
  *   --round-ms N       length of a round (default 2000)
  *   --connections N    connections of the node closed loop (default 10)
@@ -31,6 +33,7 @@ import {
   loadName,
   measureCliStart,
   measureLibraryStart,
+  median,
   pin,
   type Settings,
   startBareServer,
@@ -47,6 +50,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    processes: { type: 'string' },
     rounds: { type: 'string' },
     'round-ms': { type: 'string' },
     connections: { type: 'string' },
@@ -103,42 +107,81 @@ console.log(
 
 let failed = false;
 const results: Comparison[] = [];
-const bare = await startBareServer();
 const cell = (n: number, digits: number) => (Number.isFinite(n) ? fmt(n, digits) : '–');
-try {
-  for (const s of scenarios) {
-    if (values.only && !s.name.toLowerCase().includes(values.only.toLowerCase())) continue;
-    let first = true;
-    await compare(s, bare, settings, (c) => {
-      results.push(c);
-      if (first) {
-        const scheme = c.response.https ? ' (https)' : '';
+
+/**
+ * How many fresh process pairs a scenario gets. One process of a server can be several percent faster
+ * or slower than another of the same code for its whole life (memory layout, which core's caches it
+ * shares), which alternating rounds cannot cancel: the headline ratios are medians over fresh pairs.
+ */
+const processesOf = (s: (typeof scenarios)[number]) =>
+  values.processes ? Math.max(1, Number(values.processes)) : s.headline ? 3 : 1;
+
+/** The comparison whose req/s ratio is the median of `list` (its figures are printed as the scenario's). */
+function medianComparison(list: readonly Comparison[]): Comparison {
+  const sorted = [...list].sort((x, y) => x.ratio - y.ratio);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)] as Comparison;
+  return {
+    ...middle,
+    ratio: median(list.map((c) => c.ratio)),
+    pairedRatio: median(list.map((c) => c.pairedRatio)),
+    cpuRatio: median(list.map((c) => c.cpuRatio)),
+  };
+}
+
+for (const s of scenarios) {
+  if (values.only && !s.name.toLowerCase().includes(values.only.toLowerCase())) continue;
+  const processes = processesOf(s);
+  const perProcess: Comparison[] = [];
+  let first = true;
+  for (let pair = 1; pair <= processes; pair++) {
+    const bare = await startBareServer();
+    try {
+      await compare(s, bare, settings, (c) => {
+        perProcess.push(c);
+        if (first) {
+          const scheme = c.response.https ? ' (https)' : '';
+          console.log(
+            `${s.name}: ${s.method ?? 'GET'} ${s.path}${scheme} → ${c.response.status}, ${c.response.bytes} B body` +
+              (processes > 1 ? `; ${processes} fresh process pairs` : ''),
+          );
+          first = false;
+        }
+        const label = processes > 1 ? `${loadName(c.load)} #${pair}` : loadName(c.load);
         console.log(
-          `${s.name}: ${s.method ?? 'GET'} ${s.path}${scheme} → ${c.response.status}, ${c.response.bytes} B body`,
+          `  ${label.padEnd(9)}   req/s     p50 ms   p99 ms   server CPU µs/req   requests   errors   load gen CPU`,
         );
-        first = false;
-      }
-      console.log(
-        `  ${loadName(c.load).padEnd(9)}   req/s     p50 ms   p99 ms   server CPU µs/req   requests   errors   load gen CPU`,
-      );
-      for (const [name, f] of [
-        ['bare', c.bare],
-        ['azimds', c.azimds],
-      ] as const) {
+        for (const [name, f] of [
+          ['bare', c.bare],
+          ['azimds', c.azimds],
+        ] as const) {
+          console.log(
+            `    ${name.padEnd(7)} ${fmt(f.rps).padStart(8)}  ${cell(f.p50, 3).padStart(7)}  ${cell(f.p99, 3).padStart(7)}` +
+              `   ${fmt(f.cpuPerRequestUs, 1).padStart(17)}   ${fmt(f.requests).padStart(8)}   ${String(f.errors).padStart(6)}   ${Number.isFinite(f.clientCpu) ? `${fmt(f.clientCpu * 100).padStart(8)} %` : '       –'}`,
+          );
+        }
         console.log(
-          `    ${name.padEnd(7)} ${fmt(f.rps).padStart(8)}  ${cell(f.p50, 3).padStart(7)}  ${cell(f.p99, 3).padStart(7)}` +
-            `   ${fmt(f.cpuPerRequestUs, 1).padStart(17)}   ${fmt(f.requests).padStart(8)}   ${String(f.errors).padStart(6)}   ${Number.isFinite(f.clientCpu) ? `${fmt(f.clientCpu * 100).padStart(8)} %` : '       –'}`,
+          `    ratio azimds/bare ${fmt(c.ratio, 3)} (paired rounds ${fmt(c.pairedRatio, 3)}, CPU per request ${fmt(c.cpuRatio, 3)})`,
         );
-      }
-      console.log(
-        `    ratio azimds/bare ${fmt(c.ratio, 3)} (paired rounds ${fmt(c.pairedRatio, 3)}, CPU per request ${fmt(c.cpuRatio, 3)})`,
-      );
-      if (c.bare.errors + c.azimds.errors > 0) failed = true;
-    });
-    console.log('');
+        if (c.bare.errors + c.azimds.errors > 0) failed = true;
+      });
+    } finally {
+      await bare.stop();
+    }
   }
-} finally {
-  await bare.stop();
+  for (const load of settings.loads) {
+    const list = perProcess.filter((c) => c.load === load);
+    if (list.length === 0) continue;
+    const combined = medianComparison(list);
+    results.push(combined);
+    if (processes > 1) {
+      console.log(
+        `  ${loadName(load)}: median over ${list.length} process pairs ${fmt(combined.ratio, 3)} ` +
+          `(pairs ${list.map((c) => fmt(c.ratio, 3)).join(', ')}; CPU per request ${fmt(combined.cpuRatio, 3)})`,
+      );
+    }
+  }
+  console.log('');
 }
 
 if (!values['no-proxy'] && (!values.only || 'proxy'.includes(values.only))) {
