@@ -1,7 +1,14 @@
 import { createPrivateKey, generateKeyPair, type KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
-import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey } from '../x509.js';
+import type forge from 'node-forge';
+import {
+  createCaCertificate,
+  createCertificate,
+  DAY_MS,
+  forgePrivateKey,
+  nodeForge,
+  pemOf,
+} from '../x509.js';
 
 /**
  * X.509 for attested data: the emulator's CA and the leaf certificate that signs (built by core/x509.ts).
@@ -45,7 +52,7 @@ export function loadCa(certificateText: string, privateKeyPem: string): KeyPairW
   const certificatePem = x509.toString();
   return {
     certificatePem,
-    certificate: forge.pki.certificateFromPem(certificatePem),
+    certificate: nodeForge().pki.certificateFromPem(certificatePem),
     key,
     forgeKey: forgePrivateKey(key),
   };
@@ -105,9 +112,4 @@ export async function issueLeaf(
 /** The CA file azimds keeps in dataDir: its key and certificate, PEM, in one file (written atomically as a pair). */
 export function caFileContent(ca: KeyPairWithCertificate): string {
   return ca.key.export({ type: 'pkcs8', format: 'pem' }) + ca.certificatePem;
-}
-
-/** PEM with `\n` line ends, as node:crypto writes it (forge writes `\r\n`): one form everywhere. */
-function pemOf(cert: forge.pki.Certificate): string {
-  return new X509Certificate(forge.pki.certificateToPem(cert)).toString();
 }
