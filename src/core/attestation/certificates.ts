@@ -50,11 +50,21 @@ export function loadCa(certificateText: string, privateKeyPem: string): KeyPairW
   if (!x509.ca) throw new Error('the certificate is not a CA certificate (basicConstraints CA:TRUE)');
   if (!x509.checkPrivateKey(key)) throw new Error('the private key does not belong to the certificate');
   const certificatePem = x509.toString();
+  // forge's forms only when a certificate is issued: reading a CA for its PEM (the CLI banner's CA
+  // bundle, `azimds env`) does not load node-forge.
+  let certificate: forge.pki.Certificate | undefined;
+  let forgeKey: forge.pki.rsa.PrivateKey | undefined;
   return {
     certificatePem,
-    certificate: nodeForge().pki.certificateFromPem(certificatePem),
+    get certificate() {
+      certificate ??= nodeForge().pki.certificateFromPem(certificatePem);
+      return certificate;
+    },
     key,
-    forgeKey: forgePrivateKey(key),
+    get forgeKey() {
+      forgeKey ??= forgePrivateKey(key);
+      return forgeKey;
+    },
   };
 }
 
