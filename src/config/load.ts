@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AzimdsError } from '../errors.js';
 import { configProblems } from './consistency.js';
 import { fromGoSimulator, isGoSimulatorConfig } from './go-simulator.js';
 import { issueKey, issueMessage } from './issues.js';
 import { type Config, configSchema } from './schema.js';
+import { yaml } from './yaml.js';
 
 /**
  * Resolves the configuration with one precedence, written down here and in docs/configuration.md:
@@ -59,7 +59,7 @@ export function readConfigFile(file: string): unknown {
     throw new AzimdsError('CONFIG_NOT_FOUND', `config file ${file}: ${(cause as Error).message}`, { cause });
   }
   try {
-    const raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    const raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : yaml().parse(text);
     return raw ?? {};
   } catch (cause) {
     throw new AzimdsError(

@@ -1,7 +1,8 @@
-import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WireError } from '../errors.js';
+import { http } from './node-http.js';
 import { prepareResponse } from './reply.js';
 
 /** A surface's refusal in its own error shape (`SurfaceErrors.refused`). */
@@ -61,7 +62,7 @@ function rawResponse(error: WireError, headers: Readonly<Record<string, string>>
   const prepared = prepareResponse(error.status, error.contentType, error.body, error.headers, headers, {
     connection: 'close',
   });
-  let head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n`;
+  let head = `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? 'Error'}\r\n`;
   head += `date: ${new Date().toUTCString()}\r\n`;
   for (const [name, value] of Object.entries(prepared.headers)) head += `${name}: ${value}\r\n`;
   return `${head}\r\n${error.body.toString('utf8')}`;

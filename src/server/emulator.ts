@@ -39,6 +39,7 @@ import { keyVaultListenerSpec } from '../protocols/key-vault/listener.js';
 import { oidcPlugin } from '../protocols/oidc/plugin.js';
 import { platformListenerSpecs, runningEnvironment } from '../protocols/platforms.js';
 import { type EmulatorControls, emulatorControls } from './controls.js';
+import { deferredListener } from './lazy-surface.js';
 import { buildListenerApp, type ListenerSpec, type RunningListener, startListener } from './listener.js';
 import { createLogger } from './logger.js';
 import { proxyListenerSpec } from './proxy/proxy-server.js';
@@ -325,7 +326,10 @@ export async function startWithConfig(config: Config, log: Logger): Promise<Emul
   const running: RunningListener[] = [];
   try {
     for (const spec of listenerSpecs(state)) {
-      if (spec.port !== undefined) running.push(await startListener(spec, log));
+      if (spec.port === undefined) continue;
+      // The control API and the dashboard listen now and are built on their first request.
+      const bound = spec.name === 'control' ? deferredListener(spec, log) : spec;
+      running.push(await startListener(bound, log));
     }
   } catch (error) {
     await Promise.all(running.map((l) => l.app.close()));

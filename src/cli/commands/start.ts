@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { printableConfig } from '../../config/redact.js';
+import { yaml } from '../../config/yaml.js';
 import { requireWritableDataDir } from '../../core/data-dir.js';
 import { generatedEntraConfig } from '../../core/directory/environment.js';
 import { generatedIdentityConfig } from '../../core/identities/directory.js';
@@ -57,7 +57,9 @@ export function registerStartCommand(program: Command, out: NodeJS.WritableStrea
         const world = generatedWorldConfig(config, machine);
         // App registrations with their generated ids (secrets masked or left generated).
         const entra = generatedEntraConfig(config.entra, offlineDirectory(config));
-        out.write(stringify(printableConfig({ ...config, vm: machine.document, identity, world, entra })));
+        out.write(
+          yaml().stringify(printableConfig({ ...config, vm: machine.document, identity, world, entra })),
+        );
         return;
       }
       requireWritableDataDir(config.dataDir);

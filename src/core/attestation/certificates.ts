@@ -1,7 +1,14 @@
 import { createPrivateKey, generateKeyPair, type KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
-import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey } from '../x509.js';
+import type forge from 'node-forge';
+import {
+  createCaCertificate,
+  createCertificate,
+  DAY_MS,
+  forgePrivateKey,
+  nodeForge,
+  pemOf,
+} from '../x509.js';
 
 /**
  * X.509 for attested data: the emulator's CA and the leaf certificate that signs (built by core/x509.ts).
@@ -43,11 +50,21 @@ export function loadCa(certificateText: string, privateKeyPem: string): KeyPairW
   if (!x509.ca) throw new Error('the certificate is not a CA certificate (basicConstraints CA:TRUE)');
   if (!x509.checkPrivateKey(key)) throw new Error('the private key does not belong to the certificate');
   const certificatePem = x509.toString();
+  // forge's forms only when a certificate is issued: reading a CA for its PEM (the CLI banner's CA
+  // bundle, `azimds env`) does not load node-forge.
+  let certificate: forge.pki.Certificate | undefined;
+  let forgeKey: forge.pki.rsa.PrivateKey | undefined;
   return {
     certificatePem,
-    certificate: forge.pki.certificateFromPem(certificatePem),
+    get certificate() {
+      certificate ??= nodeForge().pki.certificateFromPem(certificatePem);
+      return certificate;
+    },
     key,
-    forgeKey: forgePrivateKey(key),
+    get forgeKey() {
+      forgeKey ??= forgePrivateKey(key);
+      return forgeKey;
+    },
   };
 }
 
@@ -105,9 +122,4 @@ export async function issueLeaf(
 /** The CA file azimds keeps in dataDir: its key and certificate, PEM, in one file (written atomically as a pair). */
 export function caFileContent(ca: KeyPairWithCertificate): string {
   return ca.key.export({ type: 'pkcs8', format: 'pem' }) + ca.certificatePem;
-}
-
-/** PEM with `\n` line ends, as node:crypto writes it (forge writes `\r\n`): one form everywhere. */
-function pemOf(cert: forge.pki.Certificate): string {
-  return new X509Certificate(forge.pki.certificateToPem(cert)).toString();
 }

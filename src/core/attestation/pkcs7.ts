@@ -1,5 +1,6 @@
 import { sign } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from '../x509.js';
 import type { KeyPairWithCertificate } from './certificates.js';
 
 /**
@@ -13,16 +14,17 @@ import type { KeyPairWithCertificate } from './certificates.js';
  */
 export function signPkcs7(content: string, signer: KeyPairWithCertificate): Buffer {
   const bytes = Buffer.from(content, 'utf8');
-  const p7 = forge.pkcs7.createSignedData();
-  p7.content = forge.util.createBuffer(bytes.toString('binary'));
+  const { pkcs7, util, pki, asn1 } = nodeForge();
+  const p7 = pkcs7.createSignedData();
+  p7.content = util.createBuffer(bytes.toString('binary'));
   p7.addCertificate(signer.certificate);
   const nativeKey = { sign: () => sign('sha256', bytes, signer.key).toString('binary') };
   p7.addSigner({
     key: nativeKey as unknown as forge.pki.rsa.PrivateKey,
     certificate: signer.certificate,
-    digestAlgorithm: forge.pki.oids.sha256 as string,
+    digestAlgorithm: pki.oids.sha256 as string,
     authenticatedAttributes: [],
   });
   p7.sign();
-  return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
+  return Buffer.from(asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
 }

@@ -2,10 +2,9 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:cry
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { AzimdsError } from '../../errors.js';
 import { resolveDataDir, withFileLock, writePrivateFileAtomic } from '../data-dir.js';
-import { createCertificate, forgePrivateKey } from '../x509.js';
+import { createCertificate, forgePrivateKey, nodeForge } from '../x509.js';
 
 /** A TLS server certificate and its key, as the Service Fabric endpoint serves them. */
 export interface TlsCertificate {
@@ -145,7 +144,7 @@ function generateSelfSigned(host: string, now: number): { certPem: string; keyPe
     ],
   });
   return {
-    certPem: forge.pki.certificateToPem(cert),
+    certPem: nodeForge().pki.certificateToPem(cert),
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
 }

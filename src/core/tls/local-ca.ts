@@ -1,15 +1,15 @@
-import { constants, generateKeyPairSync, type KeyObject, privateEncrypt, X509Certificate } from 'node:crypto';
+import { constants, generateKeyPairSync, type KeyObject, privateEncrypt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { Config } from '../../config/schema.js';
 import { AzimdsError } from '../../errors.js';
 import { type KeyPairWithCertificate, loadCa } from '../attestation/certificates.js';
 import { resolveDataDir, withFileLock, writePrivateFileAtomic } from '../data-dir.js';
-import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey } from '../x509.js';
+import { createCaCertificate, createCertificate, DAY_MS, forgePrivateKey, pemOf } from '../x509.js';
 import { systemRootsPem } from './system-roots.js';
 
 const HOUR_MS = 3_600_000;
@@ -249,9 +249,4 @@ function nativeSigner(key: KeyObject): forge.pki.rsa.PrivateKey {
       Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')]),
     ).toString('binary');
   return { sign } as unknown as forge.pki.rsa.PrivateKey;
-}
-
-/** PEM with `\n` line ends, as node:crypto writes it (forge writes `\r\n`). */
-function pemOf(cert: forge.pki.Certificate): string {
-  return new X509Certificate(forge.pki.certificateToPem(cert)).toString();
 }

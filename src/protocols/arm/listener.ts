@@ -2,8 +2,8 @@ import { DEFAULTS } from '../../config/defaults.js';
 import type { Config } from '../../config/schema.js';
 import type { EmulatorState } from '../../core/state.js';
 import { armError, armErrors, armFaultError, statusCode } from '../../errors.js';
+import { lazyPlugin } from '../../server/lazy-surface.js';
 import type { ListenerSpec } from '../../server/listener.js';
-import { armPlugin } from './plugin.js';
 
 /**
  * The direct endpoint's port for a resolved config: `arm.port`, else the IMDS port + 3 (a port past
@@ -29,7 +29,13 @@ export function armListenerSpec(state: EmulatorState): ListenerSpec {
     name: 'arm',
     host,
     ...(port === undefined ? {} : { port }),
-    plugins: [{ plugin: armPlugin as never, options: { state } }],
+    // Loaded when the surface's app is built (through the proxy: on its first request).
+    plugins: [
+      {
+        plugin: lazyPlugin(() => import('./plugin.js').then((m) => m.armPlugin)) as never,
+        options: { state },
+      },
+    ],
     errors: {
       notFound: (request) => armErrors.noRoute(request.method, request.url.split('?')[0] ?? '/'),
       internal: () => armError500,

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { EmulatorState } from '../../core/state.js';
 import { controlError, statusCode } from '../../errors.js';
+import { lazyPlugin } from '../../server/lazy-surface.js';
 import type { ListenerSpec } from '../../server/listener.js';
-import { dashboardPlugin } from '../dashboard/plugin.js';
 import { controlGuard } from './guard.js';
-import { controlPlugin } from './plugin.js';
 
 /** The control API's own listener, at `address` (see address.ts). */
 export function controlListenerSpec(
@@ -18,9 +17,16 @@ export function controlListenerSpec(
     plugins: [
       // First: refuse foreign Host headers and cross-site changes on every route, 404s included.
       { plugin: guardPlugin(address.host, state.config.control.allowedHosts) as never },
-      { plugin: controlPlugin as never, options: { state } },
+      // Their modules load when the app is built: on the first request (server/lazy-surface.ts).
+      {
+        plugin: lazyPlugin(() => import('./plugin.js').then((m) => m.controlPlugin)) as never,
+        options: { state },
+      },
       // The dashboard page and its assets (docs/dashboard.md).
-      { plugin: dashboardPlugin as never, options: { state } },
+      {
+        plugin: lazyPlugin(() => import('../dashboard/plugin.js').then((m) => m.dashboardPlugin)) as never,
+        options: { state },
+      },
     ],
     bodies: 'fastify',
     errors: {

@@ -49,7 +49,8 @@ export interface IssuedTokenView {
  * - `GET /dashboard/overview`: the VM(s), identities, listeners and the SDK environment block;
  * - `GET /dashboard/tokens`: tokens issued (decoded; the newest `requestLog.details` requests);
  * - `GET /logs/:seq`: one request of the log with its detail (headers, bodies, decoded tokens) when kept.
- * Files are read once, when the listener starts; no build step and nothing fetched at run time.
+ * Files are read once, when the listener's app is built (its first request, server/lazy-surface.ts); no
+ * build step and nothing fetched at run time.
  */
 export const dashboardPlugin: FastifyPluginAsync<{ state: EmulatorState }> = async (app, { state }) => {
   const asset = (name: string) => readFileSync(new URL(name, ASSETS), 'utf8');

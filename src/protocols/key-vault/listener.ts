@@ -1,7 +1,15 @@
 import type { EmulatorState } from '../../core/state.js';
 import { keyVaultError, keyVaultErrors, statusCode } from '../../errors.js';
+import { lazyPlugin } from '../../server/lazy-surface.js';
 import type { ListenerSpec } from '../../server/listener.js';
-import { KEY_VAULT_HEADERS, keyVaultPlugin } from './plugin.js';
+
+/** Headers Key Vault sends on every response (observed in azure-sdk-for-js recordings). */
+export const KEY_VAULT_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-cache',
+  pragma: 'no-cache',
+  expires: '-1',
+  'x-content-type-options': 'nosniff',
+};
 
 /** Fault-injection bodies in Key Vault's shape (429 `Throttled` as Key Vault's throttling answers). */
 const FAULT_TEXT: Record<number, [string, string]> = {
@@ -31,7 +39,13 @@ export function keyVaultListenerSpec(state: EmulatorState): ListenerSpec {
           port: config.keyVault.port,
           serverOptions: { https: state.localCa.serverOptions(config.keyVault.host ?? config.host) },
         }),
-    plugins: [{ plugin: keyVaultPlugin as never, options: { state } }],
+    // Loaded when the surface's app is built: the proxy builds it on its first request for a vault.
+    plugins: [
+      {
+        plugin: lazyPlugin(() => import('./plugin.js').then((m) => m.keyVaultPlugin)) as never,
+        options: { state },
+      },
+    ],
     headers: KEY_VAULT_HEADERS,
     errors: {
       // Host guard, timeouts and parser-level refusals in Key Vault's shape.

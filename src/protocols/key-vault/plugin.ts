@@ -18,6 +18,7 @@ import {
   secretProperties,
 } from './bundles.js';
 import { challengeHeader, VAULT_RESOURCE, vaultAddress } from './host.js';
+import { KEY_VAULT_HEADERS } from './listener.js';
 
 /** What the authentication hook found, for the route handlers. */
 interface KeyVaultRequestContext {
@@ -53,14 +54,6 @@ const SECRET_HEADERS = (vault: VaultRecord) => ({
   'x-ms-keyvault-region': vault.location,
   'x-ms-request-id': randomUUID(),
 });
-
-/** Headers Key Vault sends on every response (observed in azure-sdk-for-js recordings). */
-export const KEY_VAULT_HEADERS: Readonly<Record<string, string>> = {
-  'cache-control': 'no-cache',
-  pragma: 'no-cache',
-  expires: '-1',
-  'x-content-type-options': 'nosniff',
-};
 
 function failureError(failure: SecretFailure, vault: VaultRecord): WireError {
   switch (failure.kind) {

@@ -1,10 +1,4 @@
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -21,6 +15,7 @@ import {
   type WireError,
 } from '../../errors.js';
 import { buildListenerApp, type ListenerSpec } from '../listener.js';
+import { http } from '../node-http.js';
 import { copyRequestVm, markRequestVm, proxyAuthorizationMember } from '../request-vm.js';
 import { proxyAddress } from './address.js';
 import { HOST_TABLE, type HostRow, matchHost, type ProxySurface, tableHosts } from './host-table.js';
@@ -246,7 +241,7 @@ export class ProxyCore {
     const path = via
       ? `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${req.url}`
       : req.url;
-    const out = httpRequest(
+    const out = http.request(
       { host: via?.host ?? target.host, port: via?.port ?? target.port, method: req.method, path, headers },
       (upstream) => {
         res.writeHead(upstream.statusCode ?? 502, upstream.rawHeaders);
@@ -345,7 +340,7 @@ export function proxyListenerSpec(state: EmulatorState, specs: readonly Listener
     errors: { notFound: () => notAProxyRequest, internal: () => internalServerError },
     serverOptions: {
       serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-        const server = createServer((req, res) => core.onRequest(req, res, handler));
+        const server = http.createServer((req, res) => core.onRequest(req, res, handler));
         server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) =>
           core.onConnect(req, socket, head),
         );
