@@ -144,7 +144,8 @@ export class RequestDetails {
     slot.requestHeaders = requestHeaders;
     slot.requestBody = requestBody;
     slot.detail = undefined;
-    let bytes = DETAIL_OVERHEAD_BYTES + headerBytes(requestHeaders) + bodyBytes(requestBody);
+    let bytes =
+      DETAIL_OVERHEAD_BYTES + headerBytes(requestHeaders, res.req?.rawHeaders) + bodyBytes(requestBody);
     if (sent !== undefined) {
       slot.status = sent.status;
       slot.responseHeaders = sent.headers;
@@ -290,8 +291,16 @@ export class RequestDetails {
 }
 
 /** Bytes of a header object's names and values (string values; arrays counted by their items). */
-function headerBytes(headers: IncomingHttpHeaders): number {
+/**
+ * Bytes of a request's headers: summed over `raw` (Node's `rawHeaders`, names and values as received:
+ * an array walk) when there is one, else over the header object (`inject()` requests).
+ */
+function headerBytes(headers: IncomingHttpHeaders, raw: readonly string[] | undefined): number {
   let bytes = 0;
+  if (raw !== undefined && raw.length > 0) {
+    for (let i = 0; i < raw.length; i++) bytes += (raw[i] as string).length;
+    return bytes;
+  }
   for (const name in headers) {
     const value = headers[name];
     bytes += name.length + (typeof value === 'string' ? value.length : 32);
