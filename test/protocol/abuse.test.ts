@@ -50,6 +50,49 @@ describe('deeply nested JSON', () => {
   });
 });
 
+describe('deeply nested JSON on every control API route', () => {
+  test('a body nested 20,000 deep is a 400 InvalidInput on every route that takes one, never a 500', async () => {
+    const app = await buildSurface('control');
+    try {
+      const deep = (open: string, close: string) => `${open.repeat(20_000)}1${close.repeat(20_000)}`;
+      const routes: Array<[string, string]> = [
+        ['POST', '/events'],
+        ['POST', '/faults'],
+        ['POST', '/clock/advance'],
+        ['POST', '/clock/set'],
+        ['POST', '/identities/user-assigned'],
+        ['POST', '/world/resource-groups'],
+        ['POST', '/world/resources'],
+        ['POST', '/world/role-assignments'],
+        ['POST', '/vms/azimds-vm-01/listeners'],
+        ['PUT', `/key-vault/vaults/${app.state.world.vaults()[0]?.name}/secrets/deep`],
+      ];
+      for (const [method, url] of routes) {
+        for (const payload of [
+          deep('[', ']'),
+          deep('{"a":', '}'),
+          `{"type":"Reboot","x":${deep('[', ']')}}`,
+        ]) {
+          const res = await app.inject({
+            method: method as 'POST',
+            url,
+            payload,
+            headers: { 'content-type': 'application/json' },
+          });
+          assert.equal(res.statusCode, 400, `${method} ${url}: ${res.body.slice(0, 200)}`);
+          assert.equal(res.json().error.code, 'InvalidInput');
+          assert.match(res.json().error.message, /nests deeper than 64 levels/);
+        }
+      }
+      // Ordinary bodies still reach the routes.
+      const ok = await app.inject({ method: 'POST', url: '/events', payload: { type: 'Reboot' } });
+      assert.equal(ok.statusCode, 201, ok.body);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('the token cache under distinct huge resources', () => {
   test('2,000 token requests with distinct 12 KB resources keep the heap within the cache byte bound', async () => {
     setFlagsFromString('--expose-gc');

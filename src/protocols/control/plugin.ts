@@ -4,6 +4,7 @@ import { VERSION } from '../../cli/version.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { issuesText } from '../../config/issues.js';
 import { parseDuration } from '../../core/duration.js';
+import { nestsDeeperThan } from '../../core/machines/json.js';
 import { patchMachine } from '../../core/machines/patch.js';
 import { resetState } from '../../core/reset.js';
 import type { EmulatorState } from '../../core/state.js';
@@ -18,6 +19,9 @@ import { controlWorldRoutes } from './world.js';
 export interface ControlPluginOptions {
   state: EmulatorState;
 }
+
+/** How deep a control API body may nest (objects and arrays). */
+const MAX_BODY_DEPTH = 64;
 
 /**
  * The emulator's own API (docs/control-api.md, docs/control-api.openapi.yaml): read and change the VM,
@@ -40,6 +44,20 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
     request.log.error({ err: error }, 'control API error');
     return fail(reply, 500, 'InternalError', 'the emulator failed to handle this request (see its log)');
   });
+  // No control body is legitimately deep (a VM patch nests at most ~10 levels); code that walks bodies
+  // recursively (schema validation, structuredClone, merge patch) must never see one nested thousands
+  // deep: every route gets the same 400 before it runs.
+  // A route that bounds depth itself, with its own error, says so (`config: { checksBodyDepth: true }`).
+  app.addHook('preValidation', async (request, reply) => {
+    if ((request.routeOptions.config as { checksBodyDepth?: boolean }).checksBodyDepth) return;
+    if (
+      request.body !== null &&
+      typeof request.body === 'object' &&
+      nestsDeeperThan(request.body, MAX_BODY_DEPTH)
+    ) {
+      return fail(reply, 400, 'InvalidInput', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+  });
   // Merge patches (RFC 7396) arrive as application/merge-patch+json.
   app.addContentTypeParser(
     'application/merge-patch+json',
@@ -52,7 +70,8 @@ export const controlPlugin: FastifyPluginAsync<ControlPluginOptions> = async (ap
   // --- VM -------------------------------------------------------------------------------------
   // `?vm=NAME`: one VM of the fleet (fleet.ts); else the default VM.
   app.get('/vm', async (request, reply) => controlVm(state, request, reply)?.machine.document ?? reply);
-  app.patch('/vm', async (request, reply) => {
+  // patchMachine refuses a patch deeper than any VM field as InvalidVm (core/machines/patch.ts).
+  app.patch('/vm', { config: { checksBodyDepth: true } }, async (request, reply) => {
     const vm = controlVm(state, request, reply);
     if (!vm) return reply;
     const result = patchMachine(vm.machine, request.body);
