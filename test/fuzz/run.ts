@@ -30,16 +30,25 @@ try {
     secrets: FUZZ_SECRETS,
     alive: emulator.alive,
   };
-  // Warm-up with another seed (JIT, key generation, the bounded stores filled to their bounds: token
-  // cache, request log, rendered documents; and V8 sizing its young generation for this allocation rate,
-  // which alone takes the RSS from ~240 to ~290 MiB over the first 20,000 fuzzed requests while the live
-  // old space stays ~26 MB), then the baseline RSS: growth after it is what abuse costs.
-  await runFuzz({
-    ...common,
-    seed: 999_999,
-    requests: Math.max(1000, Math.min(20_000, requests / 5)),
-    maxSeconds: 600,
-  });
+  // Warm-up with other seeds (JIT, key generation, the bounded stores filled to their bounds: token
+  // cache, request log, rendered documents; and V8 sizing its heap for this allocation rate, which
+  // alone takes the RSS from ~200 to ~300 MiB over the first 20,000–40,000 fuzzed requests while the
+  // live old space stays ~26 MB), then the baseline RSS: growth after it is what abuse costs.
+  // The warm-up runs in chunks until the RSS settles (a chunk grows it less than 5%), at most
+  // half the run's size: a baseline taken while V8 is still growing its heap would count that growth.
+  const chunk = Math.max(1000, Math.min(10_000, requests / 10));
+  let warmed = 0;
+  let settled = false;
+  for (let before = emulator.rss(); !settled && warmed < Math.max(chunk, requests / 2); ) {
+    await runFuzz({ ...common, seed: 999_999 - warmed, requests: chunk, maxSeconds: 600 });
+    warmed += chunk;
+    const now = emulator.rss();
+    settled = now < before * 1.05;
+    before = now;
+  }
+  process.stderr.write(
+    `  warm-up: ${warmed} requests, RSS ${mib(emulator.rss())}${settled ? '' : ' (not settled)'}\n`,
+  );
   const baseline = emulator.rss();
   let peak = baseline;
   const started = Date.now();
@@ -72,6 +81,7 @@ try {
     closedUnanswered: report.closedUnanswered,
     closedOnBadFraming: report.closedOnBadFraming,
     statuses: report.statuses,
+    warmUpRequests: warmed,
     rss: { baseline: mib(baseline), end: mib(end), peak: mib(peak), growth: `${(growth * 100).toFixed(1)}%` },
     findings: report.findings,
   };
