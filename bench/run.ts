@@ -5,7 +5,9 @@
  *
  * Options (after `npm run bench --`):
  *   --quick            3 short rounds (a smoke run, not for the docs)
- *   --only TEXT        only scenarios whose name contains TEXT (any case), e.g. `arm`, `key vault`
+ *   --only TEXT        only the scenarios and sections whose name contains TEXT (any case), e.g.
+ *                      `arm`, `key vault`, `instance`; the sections are `proxy`, `fleet`, `startup`,
+ *                      `mint` and `memory`
  *   --processes N      fresh process pairs (azimds and bare) per scenario (default 3 for the headline
  *                      scenarios, 1 for the others); a scenario's ratio is the median over its pairs
  *   --rounds N         measured rounds per server (default 5)
@@ -78,9 +80,15 @@ if (values.loads) {
 }
 if (values.connections) {
   settings.loads = settings.loads.map((l) =>
-    l.generator === 'node' && !l.target ? { ...l, connections: Number(values.connections) } : l,
+    // The node closed loop at 10 connections only (not a wrk load that fell back to node without wrk).
+    l.generator === 'node' && l.connections === 10 && !l.target
+      ? { ...l, connections: Number(values.connections) }
+      : l,
   );
 }
+
+/** Whether `--only TEXT` selects a scenario or section (`proxy`, `fleet`, `startup`, `mint`, `memory`) by name, any case. */
+const selected = (name: string) => !values.only || name.toLowerCase().includes(values.only.toLowerCase());
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -130,7 +138,7 @@ function medianComparison(list: readonly Comparison[]): Comparison {
 }
 
 for (const s of scenarios) {
-  if (values.only && !s.name.toLowerCase().includes(values.only.toLowerCase())) continue;
+  if (!selected(s.name)) continue;
   const processes = processesOf(s);
   const perProcess: Comparison[] = [];
   let first = true;
@@ -184,7 +192,7 @@ for (const s of scenarios) {
   console.log('');
 }
 
-if (!values['no-proxy'] && (!values.only || 'proxy'.includes(values.only))) {
+if (!values['no-proxy'] && selected('proxy')) {
   // Issue 10: the instance document through the proxy (absolute-form) vs straight to IMDS, same azimds.
   const p = await compareProxy(settings);
   const ok = p.ratio >= PROXY_TARGET;
@@ -206,7 +214,7 @@ if (!values['no-proxy'] && (!values.only || 'proxy'.includes(values.only))) {
   );
 }
 
-if (!values['no-fleet'] && (!values.only || 'fleet'.includes(values.only))) {
+if (!values['no-fleet'] && selected('fleet')) {
   // Issue 13: 10,000 VMs configured vs one (docs/fleet.md).
   const f = await compareFleet(settings);
   const ok =
@@ -251,7 +259,7 @@ if (results.length > 0) {
   console.log('');
 }
 
-if (!values['no-startup']) {
+if (!values['no-startup'] && selected('startup')) {
   // The children below inherit this process's pinning; a start-up has every core.
   if (pinned) pin(process.pid, 'all');
   const lib = await measureLibraryStart('/metadata/instance?api-version=2025-04-07');
@@ -274,7 +282,7 @@ if (!values['no-startup']) {
   );
 }
 
-if (!values['no-mint']) {
+if (!values['no-mint'] && selected('mint')) {
   // Issue 4: minting a managed-identity token for an (identity, resource) not asked before.
   const mint = await measureFirstMint();
   const mintOk = mint.coldMs < TARGETS.firstMintMs;
@@ -295,7 +303,7 @@ if (!values['no-mint']) {
   );
 }
 
-if (!values['no-memory']) {
+if (!values['no-memory'] && selected('memory')) {
   const m = await measureMemory(values.quick ? 20_000 : 100_000);
   const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
   console.log(`\nmemory of the azimds process (RSS; request log: default 1000 entries, 4 MiB)`);
