@@ -182,14 +182,19 @@ describe('one source of truth', () => {
 });
 
 describe('verifyBearer', () => {
-  test("accepts the emulator's own token and reports each failure", async () => {
+  /** A fresh state and `Bearer <token>` of its system-assigned identity for ARM. */
+  async function armBearer() {
     const s = state();
     const identity = s.identities.current.systemAssigned;
     assert.ok(identity);
     await s.tokens.keys.ready();
     const minted = await s.tokens.local.mint({ identity, resource: 'https://management.azure.com' });
     assert.ok(minted.ok);
-    const header = `Bearer ${minted.token.accessToken}`;
+    return { s, identity, header: `Bearer ${minted.token.accessToken}` };
+  }
+
+  test("accepts the emulator's own token and reports each failure", async () => {
+    const { s, identity, header } = await armBearer();
     const ok = await verifyBearer(s, header, ['https://management.azure.com/']);
     assert.ok(ok.ok);
     assert.equal(ok.bearer.principalId, identity.principalId);
@@ -211,13 +216,7 @@ describe('verifyBearer', () => {
   });
 
   test('a token verified before is refused once its signing key is no longer published', async () => {
-    const s = state();
-    const identity = s.identities.current.systemAssigned;
-    assert.ok(identity);
-    await s.tokens.keys.ready();
-    const minted = await s.tokens.local.mint({ identity, resource: 'https://management.azure.com' });
-    assert.ok(minted.ok);
-    const header = `Bearer ${minted.token.accessToken}`;
+    const { s, header } = await armBearer();
     const audience = ['https://management.azure.com'];
     assert.ok((await verifyBearer(s, header, audience)).ok);
     assert.ok(
