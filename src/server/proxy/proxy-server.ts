@@ -19,7 +19,6 @@ import { http } from '../node-http.js';
 import { copyRequestVm, markRequestVm, proxyAuthorizationMember } from '../request-vm.js';
 import { proxyAddress } from './address.js';
 import { HOST_TABLE, type HostRow, matchHost, type ProxySurface, tableHosts } from './host-table.js';
-import { markProxiedRequest, markProxiedSocket } from './proxied.js';
 import { proxyFor, type Upstream, upstreamFrom, withoutSelf } from './upstream.js';
 
 /** What the proxy needs: the surfaces' specs, the CA, the passthrough policy and the upstream. */
@@ -177,7 +176,6 @@ export class ProxyCore {
   async #toSurface(row: HostRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { headers } = req;
     for (const name of PROXY_HEADERS) if (headers[name] !== undefined) delete headers[name];
-    markProxiedRequest(req);
     const built = this.#built.get(row.surface);
     if (built) {
       built.server.emit('request', req, res);
@@ -220,13 +218,11 @@ export class ProxyCore {
     if (head.length > 0) socket.unshift(head);
     // TLS by port (no peeking: a TLSSocket reads the connection's handle, not bytes already read into JS).
     if (!secureContext) {
-      markProxiedSocket(socket);
       app.server.emit('connection', socket);
       return;
     }
     const secure = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
     secure.on('error', () => secure.destroy());
-    markProxiedSocket(secure);
     copyRequestVm(socket, secure);
     this.#track(secure);
     app.server.emit('connection', secure);
