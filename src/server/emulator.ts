@@ -267,6 +267,16 @@ export function libraryConfig(options: EmulatorOptions): Config {
       ]),
     );
   }
+  // The CLI derives the control API's and the proxy's ports from the IMDS port (+1, +2); the library
+  // gives them free ports unless the caller picks them, so a suite that fixes the IMDS port never
+  // collides with whatever holds the ports next to it.
+  for (const key of ['control', 'proxy']) {
+    const section = raw[key] ?? {};
+    if (section && typeof section === 'object' && !Array.isArray(section)) {
+      const port = (section as { port?: unknown }).port;
+      raw[key] = { ...section, port: port ?? 0 };
+    }
+  }
   raw.logLevel = raw.logLevel ?? 'silent';
   // Unless the caller picks a data directory, tests never write to ~: signing keys stay in memory (unless
   // a key store is given), and what must be a file (the attestation CA, Service Fabric's certificate) goes

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { parse as parseYaml } from 'yaml';
@@ -444,6 +445,33 @@ describe('control API listener', () => {
       assert.equal(emu.urls.control, undefined);
     } finally {
       await emu.close();
+    }
+  });
+
+  test('in the library, a given IMDS port leaves the control API and the proxy on free ports (the CLI derives +1, +2)', async () => {
+    assert.equal(libraryConfig({ imds: { port: 9000 } }).control.port, 0);
+    assert.equal(libraryConfig({ imds: { port: 9000 } }).proxy.port, 0);
+    assert.equal(libraryConfig({ imds: { port: 9000 }, control: { port: 9100 } }).control.port, 9100);
+    // The ports next to the IMDS port are held by someone else: the library still starts.
+    const listen = (server: ReturnType<typeof createNetServer>, port: number) =>
+      new Promise<number>((resolve) => {
+        server.once('error', () => resolve(port));
+        server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+      });
+    const probe = createNetServer();
+    const imdsPort = await listen(probe, 0);
+    await new Promise((resolve) => probe.close(resolve));
+    const holders = [createNetServer(), createNetServer()];
+    await Promise.all(holders.map((holder, i) => listen(holder, imdsPort + i + 1)));
+    const { startEmulator } = await import('../../src/server/emulator.js');
+    const emu = await startEmulator({ imds: { port: imdsPort } });
+    try {
+      assert.equal(emu.urls.imds, `http://127.0.0.1:${imdsPort}`);
+      assert.ok(emu.urls.control && emu.urls.control !== `http://127.0.0.1:${imdsPort + 1}`);
+      assert.equal((await fetch(`${emu.urls.control}/`)).status, 200);
+    } finally {
+      await emu.close();
+      for (const h of holders) h.close();
     }
   });
 
