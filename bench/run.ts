@@ -192,10 +192,14 @@ for (const s of scenarios) {
   console.log('');
 }
 
+/** Ratios of azimds against itself (proxied / direct, 10,000 VMs / one), for the one table below. */
+const otherRatios: Array<{ name: string; ratio: number; cpuRatio?: number; target: number }> = [];
+
 if (!values['no-proxy'] && selected('proxy')) {
   // Issue 10: the instance document through the proxy (absolute-form) vs straight to IMDS, same azimds.
   const p = await compareProxy(settings);
   const ok = p.ratio >= PROXY_TARGET;
+  otherRatios.push({ name: 'proxied / direct', ratio: p.ratio, cpuRatio: p.cpuRatio, target: PROXY_TARGET });
   if (!ok || p.direct.errors + p.proxied.errors > 0) failed = true;
   console.log(
     'proxy: GET http://169.254.169.254/metadata/instance through the proxy vs straight to IMDS (one azimds)',
@@ -223,6 +227,7 @@ if (!values['no-fleet'] && selected('fleet')) {
     f.idleRssMb < FLEET_TARGETS.idleRssMb &&
     f.errors === 0;
   if (!ok) failed = true;
+  otherRatios.push({ name: `${FLEET_SIZE} VMs / one VM`, ratio: f.directRatio, target: FLEET_TARGETS.ratio });
   console.log(`fleet: ${FLEET_SIZE} VMs in one azimds vs one VM (instance document)`);
   console.log(
     `  direct to IMDS: ${fmt(f.fleetRps)} vs ${fmt(f.singleRps)} req/s, ratio ${fmt(f.directRatio, 3)}  target ≥ ${FLEET_TARGETS.ratio}`,
@@ -234,10 +239,15 @@ if (!values['no-fleet'] && selected('fleet')) {
 }
 
 // Every ratio in one table: a row per scenario, a column per load (req/s ratio; CPU-per-request ratio
-// in brackets), then the target, checked on the load at 32 connections.
-if (results.length > 0) {
+// in brackets), then the target, checked on the load at 32 connections; then the proxy's and the
+// fleet's ratios (azimds against itself, measured at the target load).
+if (results.length > 0 || otherRatios.length > 0) {
   const loads = settings.loads.map(loadName);
-  const nameWidth = Math.max(8, ...results.map((r) => r.scenario.name.length));
+  const nameWidth = Math.max(
+    8,
+    ...results.map((r) => r.scenario.name.length),
+    ...otherRatios.map((o) => o.name.length),
+  );
   console.log('ratios azimds/bare: req/s (server CPU per request)');
   console.log(`  ${'scenario'.padEnd(nameWidth)}  ${loads.map((l) => l.padStart(15)).join('')}   target`);
   for (const s of scenarios) {
@@ -255,6 +265,17 @@ if (results.length > 0) {
       verdict = `≥ ${s.target} at ${loadName(checked.load)}: ${pass(ok)}`;
     } else if (s.target === undefined) verdict = 'report only';
     console.log(`  ${s.name.padEnd(nameWidth)}  ${cells.join('')}   ${verdict}`);
+  }
+  for (const o of otherRatios) {
+    const cells = settings.loads.map((load) =>
+      (load.target
+        ? `${fmt(o.ratio, 2)}${o.cpuRatio === undefined ? '' : ` (${fmt(o.cpuRatio, 2)})`}`
+        : '–'
+      ).padStart(15),
+    );
+    console.log(
+      `  ${o.name.padEnd(nameWidth)}  ${cells.join('')}   ≥ ${o.target}: ${pass(o.ratio >= o.target)}`,
+    );
   }
   console.log('');
 }
