@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertCliBuilt, cliEnv, type Finished, runCli, startCli } from '../support/cli.js';
+import { assertCliBuilt, cliEnv, type Finished, freePortBlock, runCli, startCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'azimds-control-cli-'));
 
@@ -24,23 +23,6 @@ async function ok(args: string[]): Promise<string> {
   const r = await spawnCli(args);
   assert.equal(r.code, 0, `azimds ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;
-}
-
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port P such that P, P + 1 and P + 2 are free (the control API takes P + 1, ARM's endpoint P + 2). */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if ((await listens(port)) && (await listens(port + 1)) && (await listens(port + 2))) return port;
-  }
-  throw new Error('no free pair of ports');
 }
 
 interface Emulator {
@@ -78,7 +60,7 @@ describe('CLI commands on an emulator started with --port', () => {
   let emu: Emulator;
   let port: string;
   before(async () => {
-    port = String(await freePortPair());
+    port = String(await freePortBlock());
     emu = await start(['--port', port]);
   });
   after(async () => {
@@ -209,7 +191,7 @@ describe('CLI commands on an emulator started with --port', () => {
 
 describe('CLI commands on an emulator started with --config', () => {
   test('reach the control API at the port the config file sets', async () => {
-    const [imdsPort, controlPort] = [await freePortPair(), await freePortPair()];
+    const [imdsPort, controlPort] = [await freePortBlock(), await freePortBlock()];
     const file = join(dir, 'azimds.yaml');
     writeFileSync(file, `imds:\n  port: ${imdsPort}\ncontrol:\n  port: ${controlPort}\n`);
     const emu = await start(['--config', file]);
@@ -236,7 +218,7 @@ describe('CLI commands with no emulator running', { concurrency: true }, () => {
     ['reset'],
   ]) {
     test(`${args.join(' ')} exits 1 and says nothing is running there`, async () => {
-      const port = String(await freePortPair());
+      const port = String(await freePortBlock());
       const r = await spawnCli([...args, '--port', port]);
       assert.equal(r.code, 1);
       assert.match(

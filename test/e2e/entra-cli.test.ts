@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { cliEnv, freePort, runCli, startCli, stopCli } from '../support/cli.js';
+import { cliEnv, freePortBlock, runCli, startCli, stopCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'azimds-entra-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ async function token(base: string, tenant: string, fields: Record<string, string
 
 describe('azimds env / token federated against azimds start', () => {
   test('service-principal and workload-identity variables get tokens from the running emulator', async () => {
-    const port = String(await freePort());
+    const port = String(await freePortBlock());
     const started = await startCli(['start', '--log-level', 'warn', '--port', port], env(), (out) =>
       out.includes('Press Ctrl-C to stop.') ? out : undefined,
     );

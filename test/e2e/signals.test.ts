@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { assertCliBuilt, ROOT } from '../support/cli.js';
+import { assertCliBuilt, freePortBlock, ROOT } from '../support/cli.js';
 
 /** Generous: only a process that never starts or never stops reaches it (no timing assertion). */
 const TIMEOUT_MS = 30_000;
@@ -36,17 +35,6 @@ function project(): string {
     JSON.stringify({ name: 'signals-project', private: true, scripts: { start: 'exec azimds start' } }),
   );
   return proj;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function answers(port: number): Promise<boolean> {
@@ -124,13 +112,13 @@ describe('kill $! stops an emulator started through npm', {
     await startAndKill(
       proj,
       ['exec', '--offline', '--yes', '--', 'azimds', 'start'],
-      await freePort(),
+      await freePortBlock(),
       'npx',
     );
   });
 
   test('npm start & ... kill $! (a start script that execs azimds)', async () => {
     assertCliBuilt();
-    await startAndKill(proj, ['start', '--silent'], await freePort(), 'npm start');
+    await startAndKill(proj, ['start', '--silent'], await freePortBlock(), 'npm start');
   });
 });

@@ -148,6 +148,30 @@ export function stopCli(started: StartedCli<unknown>, signal: NodeJS.Signals = '
   return started.exited;
 }
 
+/** Whether `port` on 127.0.0.1 can be listened on right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port P such that P … P + size - 1 are free on 127.0.0.1 now: for `azimds start --port P`, whose
+ * control API, proxy and ARM endpoint take P + 1, P + 2 and P + 3 (a lone free port's neighbours may
+ * be anyone's).
+ */
+export async function freePortBlock(size = 4): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    let free = true;
+    for (let i = 0; i < size && free; i++) free = await canListen(port + i);
+    if (free) return port;
+  }
+  throw new Error(`no ${size} free ports in a row on 127.0.0.1`);
+}
+
 /** A port nothing listens on right now (on 127.0.0.1). */
 export async function freePort(): Promise<number> {
   const server = createServer();
