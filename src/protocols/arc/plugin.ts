@@ -12,14 +12,13 @@ import { IDENTITY_CHECK_ERRORS } from '../identity-imds/plugin.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { IMDS_HEADERS, imdsGuard } from '../imds/plugin.js';
 import {
-  foreignSelector,
   isResource,
   mintToken,
   nowSeconds,
   type Params,
   param,
+  requestedSelectors,
   type SelectorNames,
-  selectorsFrom,
 } from '../shared/token-request.js';
 
 export interface ArcTokenPluginOptions {
@@ -101,10 +100,8 @@ export const arcTokenPlugin: FastifyPluginAsync<ArcTokenPluginOptions> = async (
     // A selector the agent does not take (`mi_res_id`) is refused: answering with the machine's
     // identity would hand out another identity's token. The older agent (`userAssignedIdentities:
     // false`, opt-in) ignores every selector on purpose, so SDKs' fail-closed check can be tested.
-    if (arc.userAssignedIdentities && foreignSelector(query, SELECTORS)) {
-      return sendWireError(reply, arcErrors.identityNotFound, IMDS_HEADERS);
-    }
-    const selectors = arc.userAssignedIdentities ? selectorsFrom(query, SELECTORS) : [];
+    const selectors = arc.userAssignedIdentities ? requestedSelectors(query, SELECTORS) : [];
+    if (selectors === undefined) return sendWireError(reply, arcErrors.identityNotFound, IMDS_HEADERS);
     const selection = requestVm(state, request.raw).identities.select(selectors);
     // Arc selectors name user-assigned identities; the machine's own identity is asked for without one.
     if (selection.ok && selectors.length > 0 && selection.identity.kind === 'system-assigned') {

@@ -1,19 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { IdentitySelector, SelectionError } from '../../core/identities/identity.js';
+import type { SelectionError } from '../../core/identities/identity.js';
 import { isImdsApiVersion } from '../../core/machines/api-versions.js';
 import type { EmulatorState } from '../../core/state.js';
 import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { identityErrors, type WireError } from '../../errors.js';
-import { type Exchange, fastRoute, type Query } from '../../server/fast-path.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
 import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsCheck } from '../imds/plugin.js';
 import type { ImdsCheckFailure } from '../imds/request-checks.js';
 import {
-  foreignSelector,
   isResource,
   nowSeconds,
+  requestedSelectors,
   type SelectorNames,
   selectorsFrom,
 } from '../shared/token-request.js';
@@ -99,20 +99,6 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     return exchange.send(last.response);
   };
 
-  // The selectors of the last query seen, or undefined for a foreign selector: parseQuery hands a
-  // repeated request the same frozen query object, so a client asking again costs one comparison.
-  let lastQuery: Query | undefined;
-  let lastSelectors: IdentitySelector[] | undefined;
-  const selectorsOf = (query: Query): IdentitySelector[] | undefined => {
-    if (query !== lastQuery) {
-      lastSelectors = foreignSelector(query, SELECTOR_PARAMETERS)
-        ? undefined
-        : selectorsFrom(query, SELECTOR_PARAMETERS);
-      lastQuery = query;
-    }
-    return lastSelectors;
-  };
-
   // Not `async`: a cached token (nearly every request) is answered without a promise.
   const token = (exchange: Exchange): undefined | Promise<undefined> => {
     const rejected = check(exchange, 'GET');
@@ -123,7 +109,7 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     const resource = query.resource;
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing, IMDS_HEADERS);
     // A selector IMDS does not take (`clientid`, `principal_id`) names no identity: never the default one.
-    const selectors = selectorsOf(query);
+    const selectors = requestedSelectors(query, SELECTOR_PARAMETERS);
     if (selectors === undefined) return exchange.fail(identityErrors.identityNotFound, IMDS_HEADERS);
     const selection = requestVm(state, exchange.raw).identities.select(selectors);
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error], IMDS_HEADERS);

@@ -7,7 +7,7 @@ import { type Exchange, fastRoute } from '../../server/fast-path.js';
 import type { SurfaceErrors } from '../../server/listener.js';
 import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
 import { requestVm } from '../../server/request-vm.js';
-import { foreignSelector, isResource, param, type SelectorNames, selectorsFrom } from './token-request.js';
+import { isResource, param, requestedSelectors, type SelectorNames } from './token-request.js';
 
 /** One api-version of an App Service-shaped token service: secret header, selectors, body. */
 export interface AppServiceTokenVersion {
@@ -95,12 +95,9 @@ export function registerAppServiceTokenRoute(app: FastifyInstance, options: AppS
     const resource = param(query, 'resource');
     if (!isResource(resource)) return fail(exchange, 400, appServiceMessages.resourceMissing);
     // A selector this version does not take (Azure ML's `client_id`) names no identity: 400, as Azure ML answers.
-    if (foreignSelector(query, version.selectors)) {
-      return fail(exchange, 400, appServiceMessages.identityNotFound);
-    }
-    const selection = requestVm(state, exchange.raw).identities.select(
-      selectorsFrom(query, version.selectors),
-    );
+    const requested = requestedSelectors(query, version.selectors);
+    if (requested === undefined) return fail(exchange, 400, appServiceMessages.identityNotFound);
+    const selection = requestVm(state, exchange.raw).identities.select(requested);
     if (!selection.ok) return fail(exchange, 400, selectionMessages[selection.error]);
     exchange.setIdentity(selection.identity.clientId);
     // MSAL's revocation signal: a fresh token only when it names the cached one (the cache decides).

@@ -9,15 +9,14 @@ import { requestVm } from '../../server/request-vm.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
 import {
-  foreignSelector,
   hasDuplicate,
   isResource,
   nowSeconds,
   type Params,
   param,
   parseForm,
+  requestedSelectors,
   type SelectorNames,
-  selectorsFrom,
 } from './token-request.js';
 
 const selectionErrors: Record<SelectionError, WireError> = {
@@ -60,8 +59,9 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
     const resource = param(params, 'resource');
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing);
     // A selector this endpoint does not take names no identity (Cloud Shell takes none).
-    if (foreignSelector(params, selectors)) return exchange.fail(identityErrors.identityNotFound);
-    const selection = requestVm(state, exchange.raw).identities.select(selectorsFrom(params, selectors));
+    const requested = requestedSelectors(params, selectors);
+    if (requested === undefined) return exchange.fail(identityErrors.identityNotFound);
+    const selection = requestVm(state, exchange.raw).identities.select(requested);
     if (!selection.ok) return exchange.fail(selectionErrors[selection.error]);
     exchange.setIdentity(selection.identity.clientId);
     const request = { identity: selection.identity, resource };

@@ -10,6 +10,26 @@ export type Params = Record<string, string | string[] | undefined>;
 /** A platform's names for identity selectors, e.g. App Service's `[['client_id', 'clientId'], ['principal_id', 'principalId'], ...]`. */
 export type SelectorNames = ReadonlyArray<readonly [string, IdentitySelector['by']]>;
 
+/**
+ * The identity a token request asks for, as a platform reads it: the selectors `params` carries under
+ * `names` (`selectorsFrom`), or undefined when it carries a selector the platform does not take
+ * (`foreignSelector`): such a request names no identity and must be refused, never answered with the
+ * default one. The result is shared (callers only read it): a client repeating its request hands in
+ * the same frozen query object (`parseQuery`), which costs one comparison.
+ */
+export function requestedSelectors(params: Params, names: SelectorNames): IdentitySelector[] | undefined {
+  if (params !== lastParams || names !== lastNames) {
+    lastSelectors = foreignSelector(params, names) ? undefined : selectorsFrom(params, names);
+    lastParams = params;
+    lastNames = names;
+  }
+  return lastSelectors;
+}
+
+let lastParams: Params | undefined;
+let lastNames: SelectorNames | undefined;
+let lastSelectors: IdentitySelector[] | undefined;
+
 /** The selectors `params` carries under `names`; an empty value counts as absent (a script's unset variable). */
 export function selectorsFrom(params: Params, names: SelectorNames): IdentitySelector[] {
   const selectors: IdentitySelector[] = [];
