@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { parse as parseYaml } from 'yaml';
@@ -14,6 +14,7 @@ import { NEWEST_IMDS_VERSIONS } from '../../src/core/machines/api-versions.js';
 import { controlAddress } from '../../src/protocols/control/address.js';
 import { controlListenerSpec } from '../../src/protocols/control/listener.js';
 import { createState, libraryConfig } from '../../src/server/emulator.js';
+import { freePortBlock } from '../support/cli.js';
 import { BOTH, METADATA, openEmulator, type Reply, type TestEmulator } from '../support/control.js';
 
 const V = NEWEST_IMDS_VERSIONS[0];
@@ -453,25 +454,29 @@ describe('control API listener', () => {
     assert.equal(libraryConfig({ imds: { port: 9000 } }).proxy.port, 0);
     assert.equal(libraryConfig({ imds: { port: 9000 }, control: { port: 9100 } }).control.port, 9100);
     // The ports next to the IMDS port are held by someone else: the library still starts.
-    const listen = (server: ReturnType<typeof createNetServer>, port: number) =>
-      new Promise<number>((resolve) => {
-        server.once('error', () => resolve(port));
-        server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-      });
-    const probe = createNetServer();
-    const imdsPort = await listen(probe, 0);
-    await new Promise((resolve) => probe.close(resolve));
+    const imdsPort = await freePortBlock(3);
     const holders = [createNetServer(), createNetServer()];
-    await Promise.all(holders.map((holder, i) => listen(holder, imdsPort + i + 1)));
-    const { startEmulator } = await import('../../src/server/emulator.js');
-    const emu = await startEmulator({ imds: { port: imdsPort } });
     try {
-      assert.equal(emu.urls.imds, `http://127.0.0.1:${imdsPort}`);
-      assert.ok(emu.urls.control && emu.urls.control !== `http://127.0.0.1:${imdsPort + 1}`);
-      assert.equal((await fetch(`${emu.urls.control}/`)).status, 200);
+      await Promise.all(
+        holders.map(
+          (holder, i) =>
+            new Promise<void>((resolve, reject) => {
+              holder.once('error', reject);
+              holder.listen(imdsPort + i + 1, '127.0.0.1', () => resolve());
+            }),
+        ),
+      );
+      const { startEmulator } = await import('../../src/server/emulator.js');
+      const emu = await startEmulator({ imds: { port: imdsPort } });
+      try {
+        assert.equal(emu.urls.imds, `http://127.0.0.1:${imdsPort}`);
+        assert.ok(emu.urls.control && emu.urls.control !== `http://127.0.0.1:${imdsPort + 1}`);
+        assert.equal((await fetch(`${emu.urls.control}/`)).status, 200);
+      } finally {
+        await emu.close();
+      }
     } finally {
-      await emu.close();
-      for (const h of holders) h.close();
+      for (const h of holders) if (h.listening) h.close();
     }
   });
 
