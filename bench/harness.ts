@@ -667,9 +667,14 @@ export async function measurePair(
   };
 }
 
-/** The bare server child, shared by every scenario of a run (http, and https once a scenario needs it). */
-export function startBareServer(): Promise<ServerProcess> {
-  return ServerProcess.start('./servers/bare.ts');
+/**
+ * A bare server child (http, and https once a scenario needs it). `mirrorOptions`: with the Node server
+ * option of azimds's listeners that changes per-request work (`optimizeEmptyRequests`, Node ≥ 24.12),
+ * so the comparison shows azimds's own work alone; default: Node's defaults, what `http.createServer`
+ * gives anyone.
+ */
+export function startBareServer(mirrorOptions = false): Promise<ServerProcess> {
+  return ServerProcess.start('./servers/bare.ts', mirrorOptions ? ['--optimize-empty-requests'] : []);
 }
 
 /**

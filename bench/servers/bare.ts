@@ -4,7 +4,9 @@
  * from azimds is the work azimds does per request. For azimds's https surfaces, a bare `node:https`
  * server beside it answers the same way with the key and certificate chain azimds serves (its local
  * CA's leaf: RSA-2048, then the CA), Node's default TLS settings on both sides, so the TLS work is
- * the same too. Protocol (IPC):
+ * the same too. With `--optimize-empty-requests` both servers turn on Node's `optimizeEmptyRequests`, as
+ * azimds's listeners do (server/connection-guards.ts): the baseline that shows azimds's own work alone.
+ * Protocol (IPC):
  * → `{ type: 'ready', port }` (http); ← `{ type: 'serve', response, tls? }` → `{ type: 'serving', port }`
  * (the http port, or the https one with `tls: { key, cert }`, PEM);
  * ← `'cpu'` → `{ type: 'cpu', usage }`; ← `'close'` → exits.
@@ -27,7 +29,9 @@ const answer = (_request: IncomingMessage, response: ServerResponse) => {
   response.writeHead(status, headers);
   response.end(body);
 };
-const server = createServer(answer);
+/** Node's server options of azimds's listeners that change per-request work, when asked to mirror them. */
+const options = { optimizeEmptyRequests: process.argv.includes('--optimize-empty-requests') };
+const server = createServer(options, answer);
 /** Created on the first https scenario; later ones swap its certificate in. */
 let secure: HttpsServer | undefined;
 
@@ -44,7 +48,7 @@ async function serve(message: ServeMessage): Promise<number> {
   if (message.tls) {
     if (secure) secure.setSecureContext(message.tls);
     else {
-      const created = createHttpsServer(message.tls, answer);
+      const created = createHttpsServer({ ...options, ...message.tls }, answer);
       await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
       secure = created;
     }

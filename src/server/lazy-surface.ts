@@ -83,6 +83,8 @@ export function deferredListener(spec: ListenerSpec, log: Logger): ListenerSpec 
     errors: spec.errors,
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...(spec.serverOptions ? { serverOptions: spec.serverOptions } : {}),
+    // The server's options follow the built app's body readers (connectionServerOptions).
+    ...(spec.bodies ? { bodies: spec.bodies } : {}),
     // The built app applies `spec`'s Host guard and gates to every request.
     hostGuard: false,
   };

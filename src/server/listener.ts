@@ -93,6 +93,7 @@ function noSchemas() {
 export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise<FastifyInstance> {
   const listenerLog = log.child({ listener: spec.name });
   const refused = spec.errors.refused ?? imdsRefusal;
+  const rawBodies = (spec.bodies ?? 'raw') === 'raw';
   const app = Fastify({
     // Every request logs through the listener's logger itself: a pino child per request (fastify's
     // default, to bind a request id) cost more than the rest of an IMDS request, and a custom
@@ -115,7 +116,7 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     frameworkErrors: (_error, _request, reply) =>
       sendWireError(reply, refused(...CONNECTION_REFUSALS.malformed), spec.headers),
     // Timeouts, and node's parser errors in the surface's shape (server/connection-guards.ts).
-    ...connectionServerOptions(spec.serverOptions, refused, spec.headers),
+    ...connectionServerOptions(spec.serverOptions, refused, spec.headers, rawBodies),
     // The fast path parses queries with the same function (server/fast-path.ts).
     routerOptions: {
       maxParamLength: 4096,
@@ -129,7 +130,7 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     else writePrepared(res, preparedWireError(spec.errors.internal(undefined, error), spec.headers));
   });
   app.decorate('azimdsFastPath', fastPath);
-  if ((spec.bodies ?? 'raw') === 'raw') acceptAnyBody(app);
+  if (rawBodies) acceptAnyBody(app);
   app.decorateRequest('azimdsIdentity', undefined);
   app.decorateRequest('azimdsFault', undefined);
   // Foreign Host (DNS rebinding) and cross-site requests are refused before anything else

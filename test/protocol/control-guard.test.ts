@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { buildSurface, type EmulatorHandle, startEmulator } from '../../src/server/emulator.js';
 
@@ -128,6 +129,32 @@ describe('control listener over HTTP', () => {
     );
     assert.equal(patch.status, 200, patch.body);
     assert.equal((await send(base, 'POST', '/reset', { 'x-azimds-control': '1' })).status, 204);
+  });
+
+  test('a JSON POST without Content-Length or Transfer-Encoding (no body) is answered at once', async () => {
+    // The Azure surfaces' servers end such a request's body stream unread (optimizeEmptyRequests);
+    // the control listener's JSON reader waits for the stream's end, so its server must not.
+    const started = Date.now();
+    const text = await new Promise<string>((resolve) => {
+      let got = '';
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `POST /clock/advance HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+            'X-Azimds-Control: 1\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      const timer = setTimeout(() => socket.destroy(), 5000);
+      socket.on('data', (chunk) => {
+        got += chunk.toString('latin1');
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(got);
+      });
+    });
+    assert.match(text, /^HTTP\/1\.1 4\d\d /, text.slice(0, 300));
+    assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`);
+    assert.equal(emu.clock.offsetMs, 0);
   });
 
   test('refuses changes from another origin or site with 403 CrossSiteRequest, even with the header', async () => {

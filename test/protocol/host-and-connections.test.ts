@@ -256,3 +256,91 @@ describe('parser-level answers over a real socket', () => {
     }
   });
 });
+
+/**
+ * Node ends the body stream of a request without Content-Length and Transfer-Encoding before anyone
+ * reads it (`optimizeEmptyRequests`, server/connection-guards.ts); the listeners' body reader
+ * (server/any-body.ts) must answer such a request at once, and still read and bound real bodies.
+ */
+describe('request bodies with the empty-request optimisation on', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'azimds-bodies-'));
+  const running = new Map<string, RunningListener>();
+
+  before(async () => {
+    const state = createState(libraryConfig(options(dataDir)));
+    for (const spec of listenerSpecs(state)) {
+      if (!(spec.name in SHAPES) || spec.port === undefined || spec.name === 'serviceFabric') continue;
+      running.set(spec.name, await startListener(spec, createLogger('silent')));
+    }
+  });
+  after(async () => {
+    await Promise.all([...running.values()].map((l) => l.app.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the listeners run with it (Node ≥ 24.12)', () => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major < 24 || (major === 24 && minor < 12)) return;
+    for (const [name, listener] of running) {
+      const server = listener.app.server as unknown as Record<symbol, unknown>;
+      const flag = Object.getOwnPropertySymbols(server).find(
+        (s) => s.description === 'OptimizeEmptyRequestsOption',
+      );
+      assert.equal(flag && server[flag], true, name);
+    }
+  });
+
+  test('a POST with a Content-Type and no length is answered at once, and the connection stays usable', async () => {
+    for (const [name, listener] of running) {
+      const started = Date.now();
+      const { text } = await rawExchange(
+        listener.port,
+        'POST /metadata/scheduledevents HTTP/1.1\r\nHost: localhost\r\nMetadata: true\r\nContent-Type: application/json\r\n\r\n' +
+          'GET /metadata/versions HTTP/1.1\r\nHost: localhost\r\nMetadata: true\r\nConnection: close\r\n\r\n',
+        3000,
+      );
+      const answers = text.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+      assert.equal(answers.length, 2, `${name}: both requests answered: ${text.slice(0, 400)}`);
+      assert.ok(Date.now() - started < 2000, `${name}: answered in ${Date.now() - started} ms`);
+      // The first answer is the route's own (its status and shape), not a parse error.
+      const first = parse(text.slice(0, text.indexOf('HTTP/1.1', 1)));
+      assert.doesNotMatch(first.body, /Malformed/, `${name}: ${text.slice(0, 300)}`);
+      assert.notEqual(first.status, 408, name);
+    }
+  });
+
+  test('bodies with a length or chunked are still read; one over the limit gets 413 in the surface shape', async () => {
+    const imds = running.get('imds') as RunningListener;
+    // A real StartRequests body is read and acted on: an unknown event id is the route's 400, not a parse error.
+    const body = JSON.stringify({ StartRequests: [{ EventId: 'no-such-event' }] });
+    for (const framing of [
+      `Content-Length: ${body.length}\r\n\r\n${body}`,
+      `Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    ]) {
+      const { text } = await rawExchange(
+        imds.port,
+        `POST /metadata/scheduledevents?api-version=2020-07-01 HTTP/1.1\r\nHost: localhost\r\nMetadata: true\r\nContent-Type: application/json\r\nConnection: close\r\n${framing}`,
+      );
+      const res = parse(text);
+      assert.ok(res.status === 200 || res.status === 400, text.slice(0, 300));
+      assert.doesNotMatch(res.body, /Malformed/, text.slice(0, 300));
+    }
+    for (const [name, listener] of running) {
+      for (const framing of [
+        'Content-Length: 2000000\r\n\r\n',
+        `Transfer-Encoding: chunked\r\n\r\n${(1_100_000).toString(16)}\r\n${'x'.repeat(1_100_000)}\r\n0\r\n\r\n`,
+      ]) {
+        const { text } = await rawExchange(
+          listener.port,
+          `POST /metadata/scheduledevents HTTP/1.1\r\nHost: localhost\r\nMetadata: true\r\nContent-Type: application/json\r\nConnection: close\r\n${framing}`,
+        );
+        const res = parse(text);
+        assert.equal(res.status, 413, `${name}: ${text.slice(0, 300)}`);
+        assert.ok(
+          (SHAPES[name] as (b: Record<string, unknown>) => boolean)(JSON.parse(res.body)),
+          `${name}: ${res.body}`,
+        );
+      }
+    }
+  });
+});

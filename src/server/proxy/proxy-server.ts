@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -335,8 +335,13 @@ export function proxyListenerSpec(state: EmulatorState, specs: readonly Listener
     plugins: [{ plugin: lifecycle as never }],
     errors: { notFound: () => notAProxyRequest, internal: () => internalServerError },
     serverOptions: {
-      serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-        const server = http.createServer((req, res) => core.onRequest(req, res, handler));
+      // The listener's http options (timeouts, optimizeEmptyRequests: server/connection-guards.ts)
+      // apply to the proxy's own server too.
+      serverFactory: (
+        handler: (req: IncomingMessage, res: ServerResponse) => void,
+        options: { http?: ServerOptions },
+      ) => {
+        const server = http.createServer(options.http ?? {}, (req, res) => core.onRequest(req, res, handler));
         server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) =>
           core.onConnect(req, socket, head),
         );
