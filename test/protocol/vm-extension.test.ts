@@ -50,6 +50,35 @@ for (const kind of TRANSPORTS) {
       assert.equal(res.status, 200);
     });
 
+    test('a repeated request gets the cached token with expires_in counting down on the clock', async () => {
+      const path = `/oauth2/token?resource=${encodeURIComponent('https://storage.azure.com/')}`;
+      const first = await ext.json('GET', path, { Metadata: 'true' });
+      ext.state.clock.advance(90_000);
+      const later = await ext.json('GET', path, { Metadata: 'true' });
+      const posted = await ext.json(
+        'POST',
+        '/oauth2/token',
+        FORM,
+        form({ resource: 'https://storage.azure.com/' }),
+      );
+      ext.state.clock.reset();
+      assert.equal(later.json.access_token, first.json.access_token);
+      assert.equal(later.json.expires_on, first.json.expires_on);
+      assert.ok(
+        Number(first.json.expires_in) - Number(later.json.expires_in) >= 89,
+        `${first.body} ${later.body}`,
+      );
+      assert.ok(Math.abs(Number(posted.json.expires_in) - Number(later.json.expires_in)) <= 1);
+      // A selector in the query of a GET still selects (the query object is the GET's parameters).
+      const target = ext.state.identities.current.userAssigned[0];
+      assert.ok(target);
+      const selected = await ext.json('GET', `${path}&client_id=${target.clientId}`, { Metadata: 'true' });
+      const claims = JSON.parse(
+        Buffer.from(selected.json.access_token.split('.')[1], 'base64url').toString(),
+      );
+      assert.equal(claims.appid, target.clientId);
+    });
+
     test('selects a user-assigned identity by client_id, object_id or msi_res_id in the form', async () => {
       const target = ext.state.identities.current.userAssigned[1];
       assert.ok(target);

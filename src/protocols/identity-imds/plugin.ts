@@ -6,10 +6,11 @@ import { warnLocalTokensOnce } from '../../core/tokens/local-warning.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { identityErrors, type WireError } from '../../errors.js';
 import { type Exchange, fastRoute } from '../../server/fast-path.js';
-import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
+import { JSON_CONTENT_TYPE, prepareResponse } from '../../server/reply.js';
 import { requestVm } from '../../server/request-vm.js';
 import { IMDS_HEADERS, imdsCheck } from '../imds/plugin.js';
 import type { ImdsCheckFailure } from '../imds/request-checks.js';
+import { preparedTokenResponse } from '../shared/prepared-token.js';
 import {
   isResource,
   nowSeconds,
@@ -87,17 +88,8 @@ export const identityImdsPlugin: FastifyPluginAsync<IdentityImdsPluginOptions> =
     );
   }
 
-  // The last token sent and its prepared response: a cached token's body changes once a second
-  // (`expires_in`), so the response and its header object are built once per token and second.
-  let last: { token: AccessToken; second: number; response: PreparedResponse } | undefined;
-  const sendToken = (exchange: Exchange, token: AccessToken): undefined => {
-    const second = nowSeconds(state);
-    if (last?.token !== token || last.second !== second) {
-      const body = imdsTokenBody(token, second);
-      last = { token, second, response: prepareResponse(200, JSON_CONTENT_TYPE, body, IMDS_HEADERS) };
-    }
-    return exchange.send(last.response);
-  };
+  const respond = preparedTokenResponse(state, imdsTokenBody, IMDS_HEADERS);
+  const sendToken = (exchange: Exchange, token: AccessToken): undefined => exchange.send(respond(token));
 
   // Not `async`: a cached token (nearly every request) is answered without a promise.
   const token = (exchange: Exchange): undefined | Promise<undefined> => {

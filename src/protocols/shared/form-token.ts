@@ -4,14 +4,13 @@ import type { EmulatorState } from '../../core/state.js';
 import type { AccessToken } from '../../core/tokens/provider.js';
 import { formTokenErrors, identityErrors, type WireError } from '../../errors.js';
 import { type Exchange, fastRoute } from '../../server/fast-path.js';
-import { JSON_CONTENT_TYPE, prepareResponse } from '../../server/reply.js';
 import { requestVm } from '../../server/request-vm.js';
 import { tokenFailureError } from '../identity-imds/token-response.js';
 import { hasMetadataHeader } from '../imds/request-checks.js';
+import { preparedTokenResponse } from './prepared-token.js';
 import {
   hasDuplicate,
   isResource,
-  nowSeconds,
   type Params,
   param,
   parseForm,
@@ -45,17 +44,22 @@ export function registerFormTokenRoutes(app: FastifyInstance, options: FormToken
   const allow = methods.join(', ');
   const methodNotAllowed = formTokenErrors.methodNotAllowed(allow);
 
-  const send = (exchange: Exchange, token: AccessToken) =>
-    exchange.send(prepareResponse(200, JSON_CONTENT_TYPE, formTokenBody(token, nowSeconds(state))));
+  const respond = preparedTokenResponse(state, formTokenBody);
+  const send = (exchange: Exchange, token: AccessToken) => exchange.send(respond(token));
 
   // Not `async`: a cached token is answered without a promise.
   const token = (exchange: Exchange): undefined | Promise<undefined> => {
     if (!(methods as readonly string[]).includes(exchange.method)) return exchange.fail(methodNotAllowed);
     if (!hasMetadataHeader(exchange, strict)) return exchange.fail(identityErrors.metadataHeaderMissing);
     const query = exchange.query;
-    const form = exchange.method === 'POST' ? parseForm(exchange.body) : {};
-    if (hasDuplicate(query) || hasDuplicate(form)) return exchange.fail(formTokenErrors.duplicateParameter);
-    const params: Params = { ...query, ...form };
+    // A GET's parameters are its query object itself: the per-query memo of requestedSelectors holds.
+    let params: Params = query;
+    if (exchange.method === 'POST') {
+      const form = parseForm(exchange.body);
+      if (hasDuplicate(form)) return exchange.fail(formTokenErrors.duplicateParameter);
+      params = { ...query, ...form };
+    }
+    if (hasDuplicate(query)) return exchange.fail(formTokenErrors.duplicateParameter);
     const resource = param(params, 'resource');
     if (!isResource(resource)) return exchange.fail(identityErrors.resourceMissing);
     // A selector this endpoint does not take names no identity (Cloud Shell takes none).
