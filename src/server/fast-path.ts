@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { parse } from 'fast-querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireError } from '../errors.js';
-import { type PreparedResponse, preparedWireError, writePrepared } from './reply.js';
+import { type PreparedResponse, preparedWireError, writeEmpty, writePrepared } from './reply.js';
 
 /** Query parameters as every listener parses them: repeated names are arrays. */
 export type Query = Record<string, string | string[] | undefined>;
@@ -67,6 +67,12 @@ export class Exchange {
   /** Writes the response (returns undefined, so a route can `return exchange.send(...)`). */
   send(response: PreparedResponse): undefined {
     writePrepared(this.res, response);
+    return undefined;
+  }
+
+  /** Writes a response without a body (a 200 without content, 304): `sendEmpty` in server/reply.ts. */
+  sendEmpty(status: number, headers?: Readonly<Record<string, string>>): undefined {
+    writeEmpty(this.res, status, headers);
     return undefined;
   }
 

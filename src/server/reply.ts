@@ -95,6 +95,17 @@ export function sendEmpty(
   headers?: Readonly<Record<string, string>>,
 ): FastifyReply {
   if (reply.sent) return reply;
+  reply.hijack();
+  writeEmpty(reply.raw, status, headers);
+  return reply;
+}
+
+/** `sendEmpty` on a raw Node response (the fast path's `Exchange.sendEmpty`). */
+export function writeEmpty(
+  res: ServerResponse,
+  status: number,
+  headers?: Readonly<Record<string, string>>,
+): void {
   const out: Record<string, string> = {};
   if (headers) {
     for (const name of Object.keys(headers)) {
@@ -103,11 +114,9 @@ export function sendEmpty(
     }
   }
   if (status >= 200 && status !== 204 && status !== 304) out['Content-Length'] = '0';
-  reply.hijack();
-  reply.raw.azimdsSent = { status, headers: out, body: NO_BODY };
-  reply.raw.writeHead(status, out);
-  reply.raw.end();
-  return reply;
+  res.azimdsSent = { status, headers: out, body: NO_BODY };
+  res.writeHead(status, out);
+  res.end();
 }
 
 /** Sends pre-serialized bytes (builds the header object per call: prefer `sendPrepared` for static responses). */

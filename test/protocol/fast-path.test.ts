@@ -77,6 +77,32 @@ describe('fast path: Azure checks', () => {
     assert.equal(m, 1);
   });
 
+  test('serves scheduled events on the fast path: the document, its ETag and 304; a POST takes fastify', async () => {
+    const path = '/metadata/scheduledevents?api-version=2020-07-01';
+    const [doc, n] = await counted(imds, () => fetch(`${imds.listener.url}${path}`, { headers: METADATA }));
+    assert.equal(doc.status, 200);
+    const etag = doc.headers.get('etag');
+    assert.equal(etag, `"${((await doc.json()) as { DocumentIncarnation: number }).DocumentIncarnation}"`);
+    assert.equal(n, 1);
+    const [notModified, m] = await counted(imds, () =>
+      fetch(`${imds.listener.url}${path}`, { headers: { ...METADATA, 'If-None-Match': etag as string } }),
+    );
+    assert.equal(notModified.status, 304);
+    assert.equal(m, 1);
+    const [noHeader, k] = await counted(imds, () => imds.get(path, {}));
+    assert.equal(noHeader.status, 400);
+    assert.equal(k, 1);
+    const [posted, p] = await counted(imds, () =>
+      fetch(`${imds.listener.url}${path}`, {
+        method: 'POST',
+        headers: METADATA,
+        body: JSON.stringify({ StartRequests: [{ EventId: 'no-such-event' }] }),
+      }),
+    );
+    assert.equal(posted.status, 400);
+    assert.equal(p, 0, 'a POST is answered through fastify');
+  });
+
   test('rejects a request without the Metadata header with 400 on the fast path', async () => {
     const [res, n] = await counted(imds, () => imds.get(INSTANCE, {}));
     assert.equal(res.status, 400);

@@ -49,10 +49,22 @@ export class PlatformSecrets {
 
   /** True when `presented` is the secret of `platform` (constant time in the secret's content). */
   matches(platform: SecretPlatform, presented: string): boolean {
-    const expected = Buffer.from(this.get(platform));
-    const given = Buffer.from(presented);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    const secret = this.get(platform);
+    let kept = this.#bytes.get(platform);
+    if (kept === undefined || kept.secret !== secret) {
+      const expected = Buffer.from(secret);
+      kept = { secret, expected, scratch: Buffer.alloc(expected.length) };
+      this.#bytes.set(platform, kept);
+    }
+    // Every request of a platform's token route asks this: the secret's bytes are kept and the
+    // presented value is written into a reused buffer of the same length, so no Buffer is allocated.
+    if (Buffer.byteLength(presented) !== kept.expected.length) return false;
+    kept.scratch.write(presented);
+    return timingSafeEqual(kept.scratch, kept.expected);
   }
+
+  // The bytes of each platform's secret (rebuilt if the secret changes) and a buffer of its length.
+  readonly #bytes = new Map<SecretPlatform, { secret: string; expected: Buffer; scratch: Buffer }>();
 
   #load(): Record<SecretPlatform, string> {
     const fresh = () => Object.fromEntries(SECRET_PLATFORMS.map((p) => [p, randomUUID()]));

@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import {
   isScheduledEventsApiVersion,
   NEWEST_SCHEDULED_EVENTS_VERSIONS,
 } from '../../core/events/api-versions.js';
+import type { ScheduledEvents } from '../../core/events/scheduled-events.js';
 import type { EmulatorState } from '../../core/state.js';
 import { apiVersionInvalid, scheduledEventsErrors, unknownEventId, type WireError } from '../../errors.js';
-import { JSON_CONTENT_TYPE, sendBytes, sendEmpty, sendWireError } from '../../server/reply.js';
+import { type Exchange, fastRoute } from '../../server/fast-path.js';
+import { JSON_CONTENT_TYPE, type PreparedResponse, prepareResponse } from '../../server/reply.js';
 import { requestVm } from '../../server/request-vm.js';
-import { IMDS_HEADERS, imdsGuard } from './plugin.js';
-import type { Query } from './request-checks.js';
+import { IMDS_HEADERS, imdsCheck } from './plugin.js';
 
 export interface ScheduledEventsPluginOptions {
   state: EmulatorState;
@@ -29,40 +30,50 @@ export const scheduledEventsPlugin: FastifyPluginAsync<ScheduledEventsPluginOpti
   app,
   { state },
 ) => {
-  const guard = imdsGuard(state);
+  const check = imdsCheck(state);
+  // The 200 of each document's bytes (`documentBytes` keeps them per incarnation and version): the
+  // header object with its ETag is built once per document, not per poll.
+  const prepared = new WeakMap<Buffer, PreparedResponse>();
 
   // Clients POST with any Content-Type or none (Microsoft's curl sample sends form-urlencoded, its
-  // Python sample none): take the bytes as they come and parse them here.
-
-  app.all('/metadata/scheduledevents', async (request: FastifyRequest, reply: FastifyReply) => {
-    const rejected = guard(request, reply, 'GET, POST');
-    if (rejected) return rejected;
-    const version = (request.query as Query)['api-version'];
+  // Python sample none): take the bytes as they come and parse them here. A GET (every poll) is
+  // served on the fast path (server/fast-path.ts), a POST through fastify's router: one handler.
+  const events = (exchange: Exchange): undefined | Promise<undefined> => {
+    const rejected = check(exchange, 'GET, POST');
+    if (rejected) return exchange.fail(rejected, IMDS_HEADERS);
+    const version = exchange.query['api-version'];
     if (typeof version !== 'string' || !isScheduledEventsApiVersion(version)) {
-      return sendWireError(reply, apiVersionError, IMDS_HEADERS);
+      return exchange.fail(apiVersionError, IMDS_HEADERS);
     }
-    const events = requestVm(state, request.raw).scheduledEvents;
-    const delay = events.noteCall();
-    if (delay > 0) await sleep(delay);
+    const vmEvents = requestVm(state, exchange.raw).scheduledEvents;
+    const delay = vmEvents.noteCall();
+    if (delay > 0) return sleep(delay).then(() => answer(exchange, vmEvents, version));
+    return answer(exchange, vmEvents, version);
+  };
 
-    if (request.method === 'POST') {
-      const ids = startRequestIds(request.body);
-      if (!Array.isArray(ids)) return sendWireError(reply, ids, IMDS_HEADERS);
-      const result = events.approve(ids);
+  const answer = (exchange: Exchange, vmEvents: ScheduledEvents, version: string): undefined => {
+    if (exchange.method === 'POST') {
+      const ids = startRequestIds(exchange.body);
+      if (!Array.isArray(ids)) return exchange.fail(ids, IMDS_HEADERS);
+      const result = vmEvents.approve(ids);
       if (result.unknown.length > 0) {
-        return sendWireError(reply, unknownEventId(result.unknown[0] as string), IMDS_HEADERS);
+        return exchange.fail(unknownEventId(result.unknown[0] as string), IMDS_HEADERS);
       }
-      return sendEmpty(reply, 200, IMDS_HEADERS);
+      return exchange.sendEmpty(200, IMDS_HEADERS);
     }
+    const { incarnation, body } = vmEvents.documentBytes(version);
+    if (matchesEtag(exchange.headers['if-none-match'], incarnation)) {
+      return exchange.sendEmpty(304, { ...IMDS_HEADERS, ETag: `"${incarnation}"` });
+    }
+    let response = prepared.get(body);
+    if (response === undefined) {
+      response = prepareResponse(200, JSON_CONTENT_TYPE, body, IMDS_HEADERS, { ETag: `"${incarnation}"` });
+      prepared.set(body, response);
+    }
+    return exchange.send(response);
+  };
 
-    const { incarnation, body } = events.documentBytes(version);
-    const etag = `"${incarnation}"`;
-    const headers = { ...IMDS_HEADERS, ETag: etag };
-    if (matchesEtag(request.headers['if-none-match'], incarnation)) {
-      return sendEmpty(reply, 304, headers);
-    }
-    return sendBytes(reply, 200, JSON_CONTENT_TYPE, body, headers);
-  });
+  fastRoute(app, '/metadata/scheduledevents', events);
 };
 
 /** The EventIds of a StartRequests body, or the 400 to answer. */
