@@ -8,7 +8,7 @@
  *   --only TEXT        only the scenarios and sections whose name contains TEXT (any case), e.g.
  *                      `arm`, `key vault`, `instance`; the sections are `proxy`, `fleet`, `startup`,
  *                      `mint` and `memory`
- *   --processes N      fresh process pairs (azimds and bare) per scenario (default 3 for the headline
+ *   --processes N      fresh process pairs (azimds and bare) per scenario (default 5 for the headline
  *                      scenarios, 1 for the others); a scenario's ratio is the median over its pairs
  *   --rounds N         measured rounds per server (default 5)
  *   --round-ms N       length of a round (default 2000)
@@ -126,7 +126,7 @@ const cell = (n: number, digits: number) => (Number.isFinite(n) ? fmt(n, digits)
  * shares), which alternating rounds cannot cancel: the headline ratios are medians over fresh pairs.
  */
 const processesOf = (s: (typeof scenarios)[number]) =>
-  values.processes ? Math.max(1, Number(values.processes)) : s.headline ? 3 : 1;
+  values.processes ? Math.max(1, Number(values.processes)) : s.headline ? 5 : 1;
 
 /** The comparison whose req/s ratio is the median of `list` (its figures are printed as the scenario's). */
 function medianComparison(list: readonly Comparison[]): Comparison {
