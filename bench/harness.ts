@@ -668,13 +668,14 @@ export async function measurePair(
 }
 
 /**
- * A bare server child (http, and https once a scenario needs it). `mirrorOptions`: with the Node server
- * option of azimds's listeners that changes per-request work (`optimizeEmptyRequests`, Node ≥ 24.12),
+ * A bare server child (http, and https once a scenario needs it). `mirror`: doing what azimds's
+ * listeners do to make Node's own work per request cheaper (`optimizeEmptyRequests`, Node ≥ 24.12,
+ * and the body written as one string with the head; bench/servers/bare.ts),
  * so the comparison shows azimds's own work alone; default: Node's defaults, what `http.createServer`
  * gives anyone.
  */
-export function startBareServer(mirrorOptions = false): Promise<ServerProcess> {
-  return ServerProcess.start('./servers/bare.ts', mirrorOptions ? ['--optimize-empty-requests'] : []);
+export function startBareServer(mirror = false): Promise<ServerProcess> {
+  return ServerProcess.start('./servers/bare.ts', mirror ? ['--mirror'] : []);
 }
 
 /**

@@ -20,8 +20,9 @@
  *   --no-proxy         skip the proxy ratio (bench/proxy.ts)
  *   --no-fleet         skip the fleet figures (bench/fleet.ts: 10,000 VMs vs one)
  *   --no-memory        skip the memory figures
- *   --no-mirrored      skip the headline scenarios against a bare server with azimds's Node server
- *                      option (optimizeEmptyRequests): azimds's own work alone, report only
+ *   --no-mirrored      skip the headline scenarios against a mirrored bare server (Node's
+ *                      optimizeEmptyRequests, the body written as one string with the head, as
+ *                      azimds's listeners do): azimds's own work alone, report only
  *   --check            exit 1 when a target is missed
  */
 import { cpus, loadavg } from 'node:os';
@@ -142,8 +143,8 @@ function medianComparison(list: readonly Comparison[]): Comparison {
 
 /**
  * Runs scenario `s` in its fresh process pairs under `loads`, printing each pair's figures, and returns
- * one comparison per load (the median over the pairs). `mirrored`: the bare server runs with the Node
- * server options of azimds's listeners (`startBareServer(true)`).
+ * one comparison per load (the median over the pairs). `mirrored`: the bare server does what azimds's
+ * listeners do to make Node's own work cheaper (`startBareServer(true)`).
  */
 async function measureScenario(
   s: (typeof scenarios)[number],
@@ -152,7 +153,7 @@ async function measureScenario(
 ): Promise<Comparison[]> {
   const processes = processesOf(s);
   const perProcess: Comparison[] = [];
-  const baseline = mirrored ? 'bare with optimizeEmptyRequests' : 'bare';
+  const baseline = mirrored ? 'mirrored bare' : 'bare';
   let first = true;
   for (let pair = 1; pair <= processes; pair++) {
     const bare = await startBareServer(mirrored);
@@ -214,14 +215,14 @@ for (const s of scenarios) {
   results.push(...(await measureScenario(s, settings.loads, false)));
 }
 
-// The headline scenarios again, at the target load, against a bare server with the Node option of
-// azimds's listeners that changes per-request work: azimds's own work alone (report only).
+// The headline scenarios again, at the target load, against a bare server that makes Node's own work
+// as cheap as azimds's listeners do: azimds's own work alone (report only).
 const targetLoad = settings.loads.find((l) => l.target);
 if (!values['no-mirrored'] && targetLoad) {
   for (const s of scenarios) {
     if (!s.headline || !selected(s.name)) continue;
     const [m] = await measureScenario(s, [targetLoad], true);
-    if (m) otherRatios.push({ name: `${s.name} / bare + option`, ratio: m.ratio, cpuRatio: m.cpuRatio });
+    if (m) otherRatios.push({ name: `${s.name} / mirrored bare`, ratio: m.ratio, cpuRatio: m.cpuRatio });
   }
 }
 

@@ -100,9 +100,11 @@ export const imdsPlugin: FastifyPluginAsync<ImdsPluginOptions> = async (app, { s
       const result = renderNode(found.value, format);
       if (isWireError(result)) return exchange.fail(result, IMDS_HEADERS);
       prepared = prepareResponse(200, result.contentType, result.body, IMDS_HEADERS);
-      if (vmCache.bytes + prepared.body.length + key.length <= MAX_CACHED_BYTES) {
+      // The body counts twice when it is also kept as text (PreparedResponse.text).
+      const size = prepared.body.length + (prepared.text?.length ?? 0) + key.length;
+      if (vmCache.bytes + size <= MAX_CACHED_BYTES) {
         byPath.set(key, prepared);
-        vmCache.bytes += prepared.body.length + key.length;
+        vmCache.bytes += size;
       }
     }
     return exchange.send(prepared);
