@@ -16,6 +16,8 @@ export type Refuse = (status: number, message: string) => WireError;
 export const CONNECTION_REFUSALS = {
   /** The request line, a header or a chunked body does not parse (llhttp's errors). */
   malformed: [400, 'Bad request. Malformed request.'],
+  /** A request body over the listener's limit (fastify's `bodyLimit`, 1 MiB). */
+  bodyTooLarge: [413, 'Request body too large. The limit is 1 MiB.'],
   /** Headers bigger than node's limit (16 KiB). */
   headersTooLarge: [431, 'Request header fields too large.'],
   /** The request (headers and body) did not arrive within `DEFAULTS.server.requestTimeoutMs`. */

@@ -168,7 +168,8 @@ export async function buildListenerApp(spec: ListenerSpec, log: Logger): Promise
     // Client errors fastify raises itself (malformed body, bad content type) keep their status.
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendWireError(reply, refused(status, CONNECTION_REFUSALS.malformed[1]), spec.headers);
+      const message = status === 413 ? CONNECTION_REFUSALS.bodyTooLarge[1] : CONNECTION_REFUSALS.malformed[1];
+      return sendWireError(reply, refused(status, message), spec.headers);
     }
     request.log.error({ err: error }, 'unhandled error while serving a request');
     return sendWireError(reply, spec.errors.internal(request, error) ?? internalServerError, spec.headers);

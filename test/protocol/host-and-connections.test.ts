@@ -336,6 +336,7 @@ describe('request bodies with the empty-request optimisation on', () => {
         );
         const res = parse(text);
         assert.equal(res.status, 413, `${name}: ${text.slice(0, 300)}`);
+        assert.match(res.body, /too large/, `${name}: ${res.body}`);
         assert.ok(
           (SHAPES[name] as (b: Record<string, unknown>) => boolean)(JSON.parse(res.body)),
           `${name}: ${res.body}`,
